@@ -1,0 +1,118 @@
+"""site.yml refuses bad input before any host is touched.
+
+Each case runs the real playbook against this machine (the demo inventory)
+with one mistake given as extra vars, and checks: the run fails, the message
+names the item and the fix, no secret is printed, and nothing on the host
+changed (the stack's directories and nginx site are as before).
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WATCHED = ["/etc/sovereign-registry", "/var/lib/sovereign-registry", "/etc/nginx/conf.d/sovereign-registry.conf"]
+
+GOOD_USERS = [
+    {"name": "admin", "password": "admin-password-0123"},
+    {"name": "firstuser", "password": "first-password-0123", "groups": ["first_user_group"]},
+]
+GOOD_ACL = [{"match": {"account": "admin"}, "actions": ["*"], "comment": "admin"}]
+
+CASES = {
+    "domain with scheme": (
+        {"sovereign_registry_domain": "https://registry.example.org"},
+        "sovereign_registry_domain=\"https://registry.example.org\" is not a lower-case DNS name",
+    ),
+    "domain with upper case": (
+        {"sovereign_registry_domain": "Registry.Example.org"},
+        "is not a lower-case DNS name",
+    ),
+    "registry version 4": (
+        {"sovereign_registry_version": "4.0.0"},
+        "is not a supported distribution release",
+    ),
+    "tutorial require_account key": (
+        {"docker_auth_acl": [{"match": {"account": "admin"}, "actions": ["*"], "require_account": True}]},
+        "the tutorial's `require_account: true` does nothing",
+    ),
+    "unknown match key": (
+        {"docker_auth_acl": [{"match": {"acount": "admin"}, "actions": ["*"]}]},
+        "docker_auth_acl[0]",
+    ),
+    "ACL entry without actions": (
+        {"docker_auth_acl": [{"match": {"account": "admin"}}]},
+        "docker_auth_acl[0]",
+    ),
+    "weak password": (
+        {"docker_auth_users": [{"name": "admin", "password": "short-pw"}]},
+        "docker_auth_users[0] (admin) is not valid",
+    ),
+    "over-long password": (
+        {"docker_auth_users": [{"name": "admin", "password": "p" * 80}]},
+        "80 bytes long in UTF-8; bcrypt only uses the first 72 bytes",
+    ),
+    "user name with upper case": (
+        {"docker_auth_users": [{"name": "FirstUser", "password": "first-password-0123"}]},
+        "docker_auth_users[0] (FirstUser) is not valid",
+    ),
+    "user without password": (
+        {"docker_auth_users": [{"name": "admin"}]},
+        "password",
+    ),
+    "duplicate user": (
+        {"docker_auth_users": GOOD_USERS + [{"name": "admin", "password": "other-password-0123"}]},
+        "docker_auth_users names a user more than once: admin",
+    ),
+    "nobody to let in": (
+        {"docker_auth_users": [], "docker_auth_anonymous": False},
+        "docker_auth would refuse to start",
+    ),
+    "s3 without bucket": (
+        {"registry_storage_driver": "s3"},
+        "with s3, set registry_s3.bucket",
+    ),
+    "short http secret": (
+        {"registry_http_secret": "tooshort"},
+        "registry_http_secret is shorter than 32 characters",
+    ),
+}
+
+
+def snapshot():
+    state = {}
+    for top in WATCHED:
+        if os.path.isfile(top):
+            state[top] = hashlib.sha256(open(top, "rb").read()).hexdigest()
+        for root, dirs, files in os.walk(top):
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                state[path] = hashlib.sha256(open(path, "rb").read()).hexdigest() if os.path.isfile(path) else "dir"
+        state[top + " exists"] = os.path.exists(top)
+    return state
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_fails_before_the_host_is_touched(case, tmp_path):
+    overrides, message = CASES[case]
+    extra = {"docker_auth_users": GOOD_USERS, "docker_auth_acl": GOOD_ACL}
+    extra.update(overrides)
+    extra_file = tmp_path / "extra.json"
+    extra_file.write_text(json.dumps(extra))
+    before = snapshot()
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "demo/inventory.yml", "playbooks/site.yml", "-e", "@%s" % extra_file],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    assert message in " ".join(output.split()), output[-3000:]
+    for user in extra.get("docker_auth_users", []):
+        if user.get("password"):
+            assert user["password"] not in output
+    # No role ran: the first play's roles only start after every check passed.
+    assert "TASK [sovereign.registry.docker_engine" not in output
+    assert snapshot() == before
