@@ -37,19 +37,19 @@ CASES = {
     ),
     "tutorial require_account key": (
         {"docker_auth_acl": [{"match": {"account": "admin"}, "actions": ["*"], "require_account": True}]},
-        "the tutorial's `require_account: true` does nothing",
+        "acl[0].require_account: unknown key: docker_auth ignores it, so it does nothing; to require a login put account",
     ),
     "unknown match key": (
         {"docker_auth_acl": [{"match": {"acount": "admin"}, "actions": ["*"]}]},
-        "docker_auth_acl[0]",
+        "acl[0].match.acount: unknown match key (docker_auth silently ignores it",
     ),
     "ACL entry without actions": (
         {"docker_auth_acl": [{"match": {"account": "admin"}}]},
-        "docker_auth_acl[0]",
+        "acl[0].actions: missing or not a list of strings",
     ),
     "weak password": (
         {"docker_auth_users": [{"name": "admin", "password": "short-pw"}]},
-        "docker_auth_users[0] (admin) is not valid",
+        "docker_auth_users[0] (admin) needs a `password` of at least 12 characters",
     ),
     "over-long password": (
         {"docker_auth_users": [{"name": "admin", "password": "p" * 80}]},
@@ -57,19 +57,35 @@ CASES = {
     ),
     "user name with upper case": (
         {"docker_auth_users": [{"name": "FirstUser", "password": "first-password-0123"}]},
-        "docker_auth_users[0] (FirstUser) is not valid",
+        "users[0].name: 'FirstUser' cannot be a docker_auth account here",
     ),
     "user without password": (
         {"docker_auth_users": [{"name": "admin"}]},
-        "password",
+        "docker_auth_users[0] (admin) needs a `password`",
     ),
     "duplicate user": (
         {"docker_auth_users": GOOD_USERS + [{"name": "admin", "password": "other-password-0123"}]},
-        "docker_auth_users names a user more than once: admin",
+        "users[2].name: user 'admin' is defined twice",
     ),
     "nobody to let in": (
         {"docker_auth_users": [], "docker_auth_anonymous": False},
         "docker_auth would refuse to start",
+    ),
+    "regex RE2 refuses": (
+        {"docker_auth_acl": [{"match": {"name": "/^(?!private)/"}, "actions": ["pull"]}]},
+        "acl[0].match.name: RE2 (the engine docker_auth's Go regexp uses) refuses /^(?!private)/",
+    ),
+    "bad CIDR": (
+        {"docker_auth_acl": [{"match": {"ip": "10.0.0.0/33"}, "actions": ["pull"]}]},
+        "acl[0].match.ip: '10.0.0.0/33' is neither an IP address nor a CIDR",
+    ),
+    "unknown placeholder": (
+        {"docker_auth_acl": [{"match": {"name": "${user}/*"}, "actions": ["pull"]}]},
+        "acl[0].match.name: unknown placeholder ${user}",
+    ),
+    "unknown action": (
+        {"docker_auth_acl": [{"match": {"account": "admin"}, "actions": ["pul"]}]},
+        "acl[0].actions: unknown action 'pul'",
     ),
     "s3 without bucket": (
         {"registry_storage_driver": "s3"},

@@ -1,0 +1,409 @@
+# -*- coding: utf-8 -*-
+# Copyright: sovereign.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Check docker_auth users and ACL before anything is deployed, and say who can do what.
+
+Pure Python, no Ansible import. Errors are mistakes docker_auth would
+refuse, silently ignore, or evaluate differently from what was written;
+warnings are entries that are legal but almost certainly not meant.
+Each finding names where it is (``acl[3].match.name``) and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl import (
+    ACTIONS,
+    ENTRY_KEYS,
+    MATCH_FIELDS,
+    MATCH_KEYS,
+    BadPattern,
+    authorize,
+    go_path_match,
+    go_quote_meta,
+    is_regex,
+    parse_ip_pattern,
+    re2_compile,
+)
+
+USER_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+LABEL_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Label values are put into patterns unescaped: no glob or regex syntax.
+LABEL_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+_CAPTURE_GROUP = re.compile(r"\$\{(.+?):(\d+)\}")
+_LITERAL = re.compile(r"[A-Za-z0-9_-]")
+REQUEST_ACTIONS = ["delete", "pull", "push"]
+OTHER_REPOSITORY = "othernamespace/example"
+
+
+class Finding(dict):
+    """{'level': 'error'|'warning', 'where': ..., 'message': ...}"""
+
+    def __str__(self):
+        return "%s: %s" % (self["where"], self["message"])
+
+
+def user_labels(user):
+    """docker_auth labels of a user: its `labels` plus `groups` as label `group`."""
+    labels = {k: list(v) for k, v in (user.get("labels") or {}).items()}
+    if user.get("groups"):
+        labels["group"] = list(labels.get("group", [])) + list(user["groups"])
+    return labels
+
+
+def identities(users, anonymous):
+    """(display name, account, labels) of everyone who can ask for a token."""
+    out = [("anonymous", "", {})] if anonymous else []
+    out += [(u["name"], u["name"], user_labels(u)) for u in users if isinstance(u, dict) and u.get("name")]
+    return out
+
+
+# ---------------------------------------------------------------------- users
+
+
+def _check_users(users, findings):
+    seen = set()
+    for i, user in enumerate(users):
+        where = "users[%d]" % i
+        if not isinstance(user, dict):
+            findings.append(Finding(level="error", where=where, message="must be a mapping with name, groups, labels"))
+            continue
+        unknown = sorted(set(user) - {"name", "password", "groups", "labels"})
+        if unknown:
+            findings.append(Finding(level="error", where=where, message="unknown keys %s; a user has name, password, groups, labels" % ", ".join(unknown)))
+        name = user.get("name")
+        if name == "":
+            findings.append(Finding(level="error", where=where + ".name",
+                                    message="the empty name is docker_auth's anonymous account; set anonymous: true instead"))
+        elif not isinstance(name, str) or not USER_NAME.match(name) or len(name) > 64:
+            findings.append(Finding(level="error", where=where + ".name", message=(
+                "%r cannot be a docker_auth account here: use lower case letters and digits separated by single "
+                "'.', '_' or '-', at most 64 characters (a ':' would split the login, and the name is also the "
+                "user's repository namespace)") % (name,)))
+        elif name in seen:
+            findings.append(Finding(level="error", where=where + ".name", message="user %r is defined twice; keep one entry" % name))
+        seen.add(name)
+        groups = user.get("groups") or []
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            findings.append(Finding(level="error", where=where + ".groups", message="must be a list of group names"))
+            continue
+        labels = user.get("labels") or {}
+        if not isinstance(labels, dict):
+            findings.append(Finding(level="error", where=where + ".labels", message="must be a mapping {label: [values]}"))
+            continue
+        for key, values in labels.items():
+            if not isinstance(key, str) or not LABEL_KEY.match(key):
+                findings.append(Finding(level="error", where="%s.labels.%s" % (where, key),
+                                        message="label names may hold letters, digits, '_', '.', '-' only"))
+            if not isinstance(values, list):
+                findings.append(Finding(level="error", where="%s.labels.%s" % (where, key), message="must be a list of values"))
+        for key, values in user_labels(user).items():
+            for value in values if isinstance(values, list) else []:
+                if not isinstance(value, str) or not LABEL_VALUE.match(value):
+                    findings.append(Finding(level="error", where="%s.%s" % (where, "groups" if key == "group" else "labels." + key), message=(
+                        "%r: docker_auth puts label values into ACL patterns unescaped, so only letters, digits, "
+                        "'_', '.', '-' are safe") % (value,)))
+
+
+# ------------------------------------------------------------------------ ACL
+
+
+def _check_placeholders(where, field, pattern, match, findings, in_labels):
+    for found in _PLACEHOLDER.finditer(pattern):
+        inner = found.group(1)
+        if inner in MATCH_FIELDS:
+            continue
+        if inner.startswith("labels:") and len(inner) > len("labels:"):
+            if in_labels:
+                findings.append(Finding(level="error", where=where, message=(
+                    "%s is not expanded inside match.labels (docker_auth only expands label placeholders in "
+                    "account, type, name and service)") % found.group(0)))
+            continue
+        capture = re.match(r"^(account|type|name|service):(\d+)$", inner)
+        if capture:
+            source = match.get(capture.group(1))
+            if not isinstance(source, str) or not is_regex(source):
+                findings.append(Finding(level="error", where=where, message=(
+                    "%s refers to match.%s, which is not a /regex/: docker_auth leaves it unexpanded; make "
+                    "match.%s a /regex/ with a capture group") % (found.group(0), capture.group(1), capture.group(1))))
+                continue
+            try:
+                groups = re2_compile(source[1:-1]).groups
+            except ValueError:
+                continue  # reported on the source field
+            if not 1 <= int(capture.group(2)) <= groups:
+                findings.append(Finding(level="error", where=where, message=(
+                    "%s: match.%s has %d capture group(s); number them from 1") % (found.group(0), capture.group(1), groups)))
+            continue
+        findings.append(Finding(level="error", where=where, message=(
+            "unknown placeholder %s; docker_auth knows ${account}, ${type}, ${name}, ${service}, "
+            "${labels:KEY} and capture groups ${account:N}, ${type:N}, ${name:N}, ${service:N}") % found.group(0)))
+    # docker_auth finds capture groups with the lazy expression \$\{(.+?):(\d+)\}: an
+    # earlier placeholder in the same field swallows the capture group.
+    for found in _CAPTURE_GROUP.finditer(pattern):
+        if "}" in found.group(1):
+            findings.append(Finding(level="error", where=where, message=(
+                "docker_auth reads %r as one placeholder, so the capture group in it is never expanded; "
+                "put the capture group before any other placeholder in this field") % found.group(0)))
+
+
+def _check_pattern(where, field, pattern, match, findings, in_labels=False):
+    if not isinstance(pattern, str):
+        findings.append(Finding(level="error", where=where, message="must be a string pattern"))
+        return
+    _check_placeholders(where, field, pattern, match, findings, in_labels)
+    if is_regex(pattern):
+        body = pattern[1:-1]
+        try:
+            re2_compile(body)
+        except ValueError as exc:
+            findings.append(Finding(level="error", where=where, message=(
+                "RE2 (the engine docker_auth's Go regexp uses) refuses %s: %s. docker_auth would not start; "
+                "Perl look-arounds and back-references do not exist in RE2") % (pattern, exc)))
+            return
+        if not (body.startswith("^") and body.endswith("$")) and _LITERAL.search(body):
+            findings.append(Finding(level="warning", where=where, message=(
+                "%s is unanchored: docker_auth searches anywhere in the value (/ci/ also matches 'circleci'); "
+                "write /^%s$/ unless a substring match is meant") % (pattern, body.lstrip("^").rstrip("$"))))
+        return
+    try:
+        go_path_match(pattern, "")
+    except BadPattern:
+        findings.append(Finding(level="error", where=where, message=(
+            "%r is not a valid glob (Go path.Match): check '[' ranges and trailing '\\'; docker_auth would "
+            "never match it") % pattern))
+        return
+    if field == "name" and pattern.endswith("/*"):
+        prefix = pattern[:-2]
+        findings.append(Finding(level="warning", where=where, message=(
+            "%r matches one level only: '*' does not cross '/', so %s/a matches but %s/a/b does not; add an "
+            "entry for deeper names or use the regex /^%s/.+$/") % (pattern, prefix, prefix, _regex_literal(prefix))))
+
+
+def _regex_literal(text):
+    """Quote text for a regex, keeping docker_auth placeholders as they are."""
+    parts = re.split(r"(\$\{[^}]*\})", text)
+    return "".join(part if part.startswith("${") else go_quote_meta(part) for part in parts)
+
+
+def _check_entry(i, entry, findings):
+    where = "acl[%d]" % i
+    if not isinstance(entry, dict):
+        findings.append(Finding(level="error", where=where, message="must be a mapping with match, actions, comment"))
+        return
+    for key in sorted(set(entry) - set(ENTRY_KEYS)):
+        fix = ("docker_auth ignores it, so it does nothing; to require a login put account: \"/.+/\" into match"
+               if key == "require_account" else "docker_auth silently ignores unknown keys; an entry has match, actions, comment")
+        findings.append(Finding(level="error", where="%s.%s" % (where, key), message="unknown key: " + fix))
+    match = entry.get("match")
+    if not isinstance(match, dict):
+        findings.append(Finding(level="error", where=where + ".match", message=(
+            "missing or not a mapping: docker_auth crashes on an entry without match; use match: {} to match everything")))
+        match = {}
+    for key in sorted(set(match) - set(MATCH_KEYS)):
+        findings.append(Finding(level="error", where="%s.match.%s" % (where, key), message=(
+            "unknown match key (docker_auth silently ignores it, so the entry matches more than written); "
+            "known: %s") % ", ".join(MATCH_KEYS)))
+    actions = entry.get("actions")
+    if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+        findings.append(Finding(level="error", where=where + ".actions", message=(
+            "missing or not a list of strings: docker_auth crashes when such an entry matches; e.g. actions: [pull]")))
+    else:
+        for action in actions:
+            if action not in ACTIONS:
+                findings.append(Finding(level="error", where=where + ".actions", message=(
+                    "unknown action %r; the registry asks for pull, push, delete (and * for the catalog); "
+                    "[\"*\"] alone grants everything asked") % action))
+        if "*" in actions and len(actions) > 1:
+            findings.append(Finding(level="error", where=where + ".actions", message=(
+                "'*' means all actions only when it is the only element; next to others docker_auth treats it as "
+                "the literal action '*'. Write actions: [\"*\"] or list the actions")))
+        if "push" in actions and "pull" not in actions and actions != ["*"]:
+            findings.append(Finding(level="warning", where=where + ".actions", message=(
+                "grants push without pull: a docker push asks for pull,push and the registry needs both, so this "
+                "push fails; add pull")))
+        if not actions:
+            findings.append(Finding(level="warning", where=where + ".actions", message="empty: the entry denies everything it matches"))
+    for field in MATCH_FIELDS:
+        if field in match and match[field] is not None:
+            _check_pattern("%s.match.%s" % (where, field), field, match[field], match, findings)
+    if match.get("ip") is not None:
+        try:
+            parse_ip_pattern(str(match["ip"]))
+        except ValueError:
+            findings.append(Finding(level="error", where=where + ".match.ip", message=(
+                "%r is neither an IP address nor a CIDR such as 10.0.0.0/8; docker_auth would not start") % (match["ip"],)))
+    labels = match.get("labels")
+    if labels is not None and not isinstance(labels, dict):
+        findings.append(Finding(level="error", where=where + ".match.labels", message="must be a mapping {label: pattern}"))
+    for key, pattern in (labels or {}).items() if isinstance(labels, dict) else []:
+        _check_pattern("%s.match.labels.%s" % (where, key), "labels", pattern, match, findings, in_labels=True)
+
+
+def _universal(pattern):
+    """A pattern that matches every value (None, or a placeholder-free regex matching "")."""
+    if pattern is None:
+        return True
+    if is_regex(pattern) and "${" not in pattern:
+        try:
+            return re2_compile(pattern[1:-1]).search("") is not None
+        except ValueError:
+            return False
+    return False
+
+
+def covers(earlier, later):
+    """True when every request matching `later` surely matches `earlier` too."""
+    a = earlier.get("match") or {}
+    b = later.get("match") or {}
+    for field in MATCH_FIELDS:
+        if _universal(a.get(field)):
+            continue
+        if a.get(field) == b.get(field) and not _CAPTURE_GROUP.search(a.get(field) or ""):
+            continue
+        return False
+    if a.get("ip") is not None:
+        try:
+            if b.get("ip") is None or not parse_ip_pattern(b["ip"]).subnet_of(parse_ip_pattern(a["ip"])):
+                return False
+        except (ValueError, TypeError):
+            return False
+    for key, pattern in (a.get("labels") or {}).items():
+        if (b.get("labels") or {}).get(key) != pattern and not _universal(pattern):
+            return False
+    return True
+
+
+def _label_findings(acl, users, findings):
+    all_labels = {}
+    for user in users:
+        if isinstance(user, dict):
+            for key, values in user_labels(user).items():
+                all_labels.setdefault(key, set()).update(values if isinstance(values, list) else [])
+    for i, entry in enumerate(acl):
+        match = entry.get("match") if isinstance(entry, dict) else None
+        if not isinstance(match, dict):
+            continue
+        for field in MATCH_FIELDS:
+            pattern = match.get(field)
+            for key in re.findall(r"\$\{labels:([^}]+)\}", pattern if isinstance(pattern, str) else ""):
+                if key not in all_labels:
+                    findings.append(Finding(level="warning", where="acl[%d].match.%s" % (i, field), message=(
+                        "${labels:%s}: no user has the label %r, so this never matches") % (key, key)))
+        for key, pattern in (match.get("labels") or {}).items() if isinstance(match.get("labels"), dict) else []:
+            values = all_labels.get(key, set())
+            if not isinstance(pattern, str):
+                continue
+            if not any(_match_value(pattern, v) for v in values):
+                what = "group" if key == "group" else "label %s" % key
+                findings.append(Finding(level="warning", where="acl[%d].match.labels.%s" % (i, key), message=(
+                    "no user is in %s %r, so this entry never matches; check the spelling or add the %s to a user") % (
+                    what, pattern, "group" if key == "group" else "label")))
+
+
+def _match_value(pattern, value):
+    from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl import match_string
+
+    return match_string(pattern, value, [])
+
+
+# ------------------------------------------------------------- who can do what
+
+
+def _sample(pattern):
+    """A repository name a glob surely matches, or None."""
+    if "[" in pattern or "\\" in pattern:
+        return None
+    return pattern.replace("*", "example").replace("?", "x")
+
+
+def repository_rows(acl, users, anonymous, repositories=()):
+    """[(row label, sample repository)] covering every name pattern of the ACL."""
+    rows = []
+    people = identities(users, anonymous)
+    for entry in acl:
+        match = entry.get("match") if isinstance(entry, dict) else None
+        pattern = match.get("name") if isinstance(match, dict) else None
+        if not isinstance(pattern, str) or is_regex(pattern):
+            continue
+        if "${" not in pattern:
+            expansions = [pattern]
+        else:
+            expansions = []
+            for _, account, labels in people:
+                if not account and "${account}" in pattern:
+                    continue
+                base = pattern.replace("${account}", account)
+                keys = re.findall(r"\$\{labels:([^}]+)\}", base)
+                combos = [base]
+                for key in keys:
+                    combos = [c.replace("${labels:%s}" % key, v) for c in combos for v in labels.get(key, [])]
+                expansions += [c for c in combos if "${" not in c]
+        for label in expansions:
+            sample = _sample(label)
+            if sample:
+                rows.append((label, sample))
+    rows += [(r, r) for r in repositories]
+    rows.append(("any other repository", OTHER_REPOSITORY))
+    seen, unique = set(), []
+    for row in rows:
+        if row[0] not in seen:
+            seen.add(row[0])
+            unique.append(row)
+    return unique
+
+
+def access_matrix(acl, users, anonymous, repositories=(), service=""):
+    """{'identities': [...], 'rows': [{'label', 'repository', 'cells': {who: {'actions', 'entry'}}}]}"""
+    people = identities(users, anonymous)
+    rows = []
+    for label, repository in repository_rows(acl, users, anonymous, repositories):
+        cells = {}
+        for who, account, labels in people:
+            granted, index = authorize(acl, {"account": account, "labels": labels, "type": "repository",
+                                             "name": repository, "service": service, "actions": REQUEST_ACTIONS})
+            cells[who] = {"actions": granted, "entry": index}
+        rows.append({"label": label, "repository": repository, "cells": cells})
+    return {"identities": [p[0] for p in people], "rows": rows}
+
+
+def _inversion_findings(matrix, findings):
+    if "anonymous" not in matrix["identities"]:
+        return
+    for row in matrix["rows"]:
+        anonymous = set(row["cells"]["anonymous"]["actions"])
+        for who in matrix["identities"][1:]:
+            missing = anonymous - set(row["cells"][who]["actions"])
+            if missing:
+                findings.append(Finding(level="warning", where="acl (user %s, %s)" % (who, row["label"]), message=(
+                    "logged in, %s gets less than an anonymous client on %s: anonymous may %s, %s may %s. A "
+                    "logged-in client never falls back to anonymous rules; add an entry for authenticated users") % (
+                    who, row["repository"], ",".join(sorted(anonymous)), who,
+                    ",".join(row["cells"][who]["actions"]) or "nothing")))
+
+
+def check(acl, users, anonymous=True, repositories=()):
+    """Return the findings for users and ACL, errors first."""
+    findings = []
+    if not isinstance(users, list):
+        return [Finding(level="error", where="users", message="must be a list")]
+    if not isinstance(acl, list):
+        return [Finding(level="error", where="acl", message="must be a list of entries")]
+    _check_users(users, findings)
+    for i, entry in enumerate(acl):
+        _check_entry(i, entry, findings)
+    if any(f["level"] == "error" for f in findings):
+        return findings
+    for j in range(len(acl)):
+        for i in range(j):
+            if covers(acl[i], acl[j]):
+                findings.append(Finding(level="warning", where="acl[%d]" % j, message=(
+                    "can never match: acl[%d]%s matches every request this entry matches, and the first matching "
+                    "entry wins; move this entry up or remove it") % (
+                    i, " (%s)" % acl[i]["comment"] if acl[i].get("comment") else "")))
+                break
+    _label_findings(acl, users, findings)
+    _inversion_findings(access_matrix(acl, users, anonymous, repositories), findings)
+    return sorted(findings, key=lambda f: 0 if f["level"] == "error" else 1)

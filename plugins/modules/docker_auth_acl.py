@@ -1,0 +1,160 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: sovereign.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: docker_auth_acl
+short_description: Check docker_auth users and ACL with docker_auth's own semantics
+version_added: "0.1.0"
+description:
+  - Checks static users and the ACL of cesanta/docker_auth 1.14.0 together, before anything is deployed.
+    docker_auth silently ignores keys it does not know and gives no feedback on patterns; this module does.
+  - "Fails, naming the entry index, the field and the fix, on: unknown keys in an entry or in C(match)
+    (such as the tutorial's C(require_account)); a missing C(match) or C(actions); unknown actions, and
+    C(*) next to other actions; a regex that RE2 refuses (docker_auth is Go, so regexes are checked with
+    RE2 through C(google-re2), not Python's C(re)); a malformed glob (Go C(path.Match)); a bad IP or CIDR;
+    placeholders other than C(${account}), C(${type}), C(${name}), C(${service}), C(${labels:KEY}) and
+    capture groups C(${field:N}) of a C(/regex/) field; a capture group docker_auth would never expand;
+    user names and label values docker_auth cannot take; duplicate users."
+  - "Warns on: entries that can never match because an earlier entry always matches first; C(${labels:KEY})
+    where no user has that label; groups no user belongs to; unanchored regexes (C(/ci/) also matches
+    C(circleci)); C(name: x/*) globs, which do not reach nested repositories; a push grant without pull; a
+    logged-in user who gets less than an anonymous client on some repository."
+  - Runs on the controller; it changes nothing.
+author:
+  - sovereign.registry maintainers
+options:
+  acl:
+    description: The ACL, a list of entries in docker_auth's format (C(match), C(actions), C(comment)).
+    type: list
+    elements: raw
+    required: true
+  users:
+    description:
+      - The static users, as for the docker_auth role. Only C(name), C(groups) and C(labels) are read;
+        C(password) may be present and is ignored (and never returned).
+    type: list
+    elements: raw
+    default: []
+  anonymous:
+    description: Whether anonymous clients (account C("")) are let in.
+    type: bool
+    default: true
+  repositories:
+    description: Repository names known to exist; they are added to the who-can-do-what checks.
+    type: list
+    elements: str
+    default: []
+  fail_on_warnings:
+    description: Fail when there are warnings too.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    details: The module never changes anything.
+  diff_mode:
+    support: none
+requirements:
+  - google-re2
+notes:
+  - The semantics follow docker_auth's C(authz/acl.go) at release 1.14.0; M(sovereign.registry.docker_auth_access)
+    answers requests with the same code.
+seealso:
+  - module: sovereign.registry.docker_auth_access
+"""
+
+EXAMPLES = r"""
+- name: Check the users and ACL before templating docker_auth's config
+  sovereign.registry.docker_auth_acl:
+    users: "{{ docker_auth_users }}"
+    acl: "{{ docker_auth_acl }}"
+    anonymous: "{{ docker_auth_anonymous }}"
+  delegate_to: localhost
+  no_log: false
+
+- name: Be strict in CI
+  sovereign.registry.docker_auth_acl:
+    users: [{name: ci-web, groups: [ci]}]
+    acl:
+      - match: {account: "/^ci-(.+)$/", name: "${account:1}/*"}
+        actions: [pull, push]
+    anonymous: false
+    fail_on_warnings: true
+"""
+
+RETURN = r"""
+errors:
+  description: Mistakes; the module fails when there is one.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    level:
+      description: C(error).
+      type: str
+      returned: always
+    where:
+      description: Where the mistake is, such as C(acl[1].require_account).
+      type: str
+      returned: always
+    message:
+      description: What is wrong and the fix.
+      type: str
+      returned: always
+  sample: [{level: error, where: "acl[1].require_account", message: "unknown key: docker_auth ignores it ..."}]
+warnings_found:
+  description: Legal but probably unintended entries (also shown as Ansible warnings).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{level: warning, where: "acl[0].match.name", message: "'publicrepos/*' matches one level only ..."}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import check
+    IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - depends on the host
+    IMPORT_ERROR = exc
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            acl=dict(type="list", elements="raw", required=True),
+            users=dict(type="list", elements="raw", default=[], no_log=False),
+            anonymous=dict(type="bool", default=True),
+            repositories=dict(type="list", elements="str", default=[]),
+            fail_on_warnings=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if IMPORT_ERROR is not None:
+        module.fail_json(msg="docker_auth_acl needs google-re2 on the controller: %s" % IMPORT_ERROR)
+    users = [
+        {k: v for k, v in u.items() if k != "password"} if isinstance(u, dict) else u
+        for u in module.params["users"]
+    ]
+    findings = check(module.params["acl"], users, module.params["anonymous"], module.params["repositories"])
+    errors = [dict(f) for f in findings if f["level"] == "error"]
+    warnings = [dict(f) for f in findings if f["level"] == "warning"]
+    for finding in warnings:
+        module.warn("%s: %s" % (finding["where"], finding["message"]))
+    if errors or (warnings and module.params["fail_on_warnings"]):
+        shown = errors or warnings
+        module.fail_json(
+            msg="docker_auth users/ACL: %d error(s), %d warning(s): %s" % (
+                len(errors), len(warnings), "; ".join("%s: %s" % (f["where"], f["message"]) for f in shown)),
+            errors=errors, warnings_found=warnings,
+        )
+    module.exit_json(changed=False, errors=errors, warnings_found=warnings)
+
+
+if __name__ == "__main__":
+    main()

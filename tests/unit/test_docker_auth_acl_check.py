@@ -1,0 +1,162 @@
+"""Every rule of docker_auth_acl_check: each mistake has its own message."""
+
+import pytest
+
+from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import access_matrix, check
+
+USERS = [{"name": "admin"}, {"name": "firstuser", "groups": ["first_user_group"]}, {"name": "seconduser"}]
+OK_ENTRY = {"match": {"account": "admin"}, "actions": ["*"]}
+
+
+def findings(acl, users=USERS, anonymous=True, level=None):
+    return [(f["where"], f["message"]) for f in check(acl, users, anonymous) if level is None or f["level"] == level]
+
+
+def only(acl, where, fragment, level="error", users=USERS):
+    found = findings(acl, users, level=level)
+    assert any(w == where and fragment in m for w, m in found), found
+
+
+# --- errors -----------------------------------------------------------------
+
+def test_require_account_is_refused_with_the_fix():
+    only([{"match": {"account": "admin"}, "actions": ["*"], "require_account": True}],
+         "acl[0].require_account", 'put account: "/.+/" into match')
+
+
+def test_unknown_entry_key():
+    only([dict(OK_ENTRY, acction=["pull"])], "acl[0].acction", "docker_auth silently ignores unknown keys")
+
+
+def test_unknown_match_key():
+    only([{"match": {"user": "admin"}, "actions": ["*"]}], "acl[0].match.user", "unknown match key")
+
+
+def test_missing_match():
+    only([{"actions": ["*"]}], "acl[0].match", "docker_auth crashes on an entry without match")
+
+
+def test_missing_actions():
+    only([{"match": {"account": "admin"}}], "acl[0].actions", "missing or not a list")
+
+
+def test_unknown_action():
+    only([{"match": {}, "actions": ["read"]}], "acl[0].actions", "unknown action 'read'")
+
+
+def test_star_with_other_actions():
+    only([{"match": {}, "actions": ["*", "pull"]}], "acl[0].actions", "only when it is the only element")
+
+
+def test_regex_re2_refuses():
+    only([{"match": {"name": "/(a)\\1/"}, "actions": ["pull"]}], "acl[0].match.name", "RE2 (the engine")
+
+
+def test_regex_python_accepts_but_re2_refuses_lookbehind():
+    only([{"match": {"account": "/(?<=x)y/"}, "actions": ["pull"]}], "acl[0].match.account", "RE2")
+
+
+def test_malformed_glob():
+    only([{"match": {"name": "repo[a-"}, "actions": ["pull"]}], "acl[0].match.name", "not a valid glob")
+
+
+def test_bad_ip():
+    only([{"match": {"ip": "300.1.1.1"}, "actions": ["pull"]}], "acl[0].match.ip", "neither an IP address nor a CIDR")
+
+
+def test_unknown_placeholder():
+    only([{"match": {"name": "${user}/*"}, "actions": ["pull"]}], "acl[0].match.name", "unknown placeholder ${user}")
+
+
+def test_capture_group_of_glob_field():
+    only([{"match": {"account": "ci-*", "name": "${account:1}/*"}, "actions": ["pull"]}],
+         "acl[0].match.name", "match.account, which is not a /regex/")
+
+
+def test_capture_group_out_of_range():
+    only([{"match": {"account": "/^ci-(.+)$/", "name": "${account:2}/*"}, "actions": ["pull"]}],
+         "acl[0].match.name", "has 1 capture group(s)")
+
+
+def test_capture_group_swallowed_by_earlier_placeholder():
+    only([{"match": {"account": "/^ci-(.+)$/", "name": "${service}/${account:1}"}, "actions": ["pull"]}],
+         "acl[0].match.name", "never expanded")
+
+
+def test_label_placeholder_inside_match_labels():
+    only([{"match": {"labels": {"group": "${labels:team}"}}, "actions": ["pull"]}],
+         "acl[0].match.labels.group", "not expanded inside match.labels")
+
+
+@pytest.mark.parametrize("name", ["First", "a:b", "", "a..b", "x" * 65, "-a"])
+def test_user_names_docker_auth_cannot_take(name):
+    messages = findings([OK_ENTRY], [{"name": name}], level="error")
+    assert any(w == "users[0].name" for w, _ in messages), messages
+
+
+def test_label_value_with_glob_syntax():
+    only([OK_ENTRY], "users[0].groups", "unescaped", users=[{"name": "u", "groups": ["dev*"]}])
+
+
+def test_duplicate_user():
+    only([OK_ENTRY], "users[1].name", "defined twice", users=[{"name": "u"}, {"name": "u"}])
+
+
+# --- warnings ---------------------------------------------------------------
+
+def test_shadowed_entry():
+    acl = [{"match": {"account": "/.*/"}, "actions": ["pull"], "comment": "all"},
+           {"match": {"account": "admin"}, "actions": ["*"]}]
+    only(acl, "acl[1]", "can never match: acl[0] (all)", level="warning")
+
+
+def test_identical_earlier_entry_shadows():
+    acl = [{"match": {"name": "a/*"}, "actions": ["pull"]}, {"match": {"name": "a/*", "account": "x"}, "actions": ["*"]}]
+    only(acl, "acl[1]", "can never match: acl[0]", level="warning")
+
+
+def test_label_placeholder_nobody_has():
+    only([{"match": {"name": "${labels:team}/*"}, "actions": ["pull"]}], "acl[0].match.name",
+         "no user has the label 'team'", level="warning")
+
+
+def test_group_nobody_is_in():
+    only([{"match": {"labels": {"group": "admins"}}, "actions": ["*"]}], "acl[0].match.labels.group",
+         "no user is in group 'admins'", level="warning")
+
+
+def test_unanchored_regex():
+    only([{"match": {"account": "/ci/"}, "actions": ["pull"]}], "acl[0].match.account", "'circleci'", level="warning")
+
+
+def test_one_level_glob():
+    only([{"match": {"name": "team/*"}, "actions": ["pull"]}], "acl[0].match.name", "team/a/b does not", level="warning")
+
+
+def test_push_without_pull():
+    only([{"match": {"account": "admin"}, "actions": ["push"]}], "acl[0].actions", "push without pull", level="warning")
+
+
+def test_anonymous_gets_more_than_a_logged_in_user():
+    acl = [{"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"]}]
+    only(acl, "acl (user seconduser, publicrepos/*)", "gets less than an anonymous client", level="warning")
+
+
+def test_no_inversion_when_authenticated_users_are_covered():
+    acl = [{"match": {"name": "publicrepos/*"}, "actions": ["pull"]}]
+    assert not [f for f in findings(acl) if "anonymous" in f[1]]
+
+
+def test_clean_acl_has_no_findings():
+    acl = [{"match": {"account": "admin"}, "actions": ["*"]},
+           {"match": {"account": "/^.+$/", "name": "/^${account}/.+$/"}, "actions": ["*"]}]
+    assert findings(acl, anonymous=False) == []
+
+
+def test_access_matrix_rows_expand_placeholders_per_user():
+    acl = [{"match": {"account": "/.+/", "name": "${account}/*"}, "actions": ["*"]}]
+    matrix = access_matrix(acl, USERS, True)
+    labels = [r["label"] for r in matrix["rows"]]
+    assert labels == ["admin/*", "firstuser/*", "seconduser/*", "any other repository"]
+    assert matrix["rows"][1]["cells"]["firstuser"]["actions"] == ["delete", "pull", "push"]
+    assert matrix["rows"][1]["cells"]["seconduser"]["actions"] == []
