@@ -36,6 +36,8 @@ _CAPTURE_GROUP = re.compile(r"\$\{(.+?):(\d+)\}")
 _LITERAL = re.compile(r"[A-Za-z0-9_-]")
 REQUEST_ACTIONS = ["delete", "pull", "push"]
 OTHER_REPOSITORY = "othernamespace/example"
+# A logged-in user with no groups or labels: what the next user onboarded gets.
+OTHER_USER = ("any other user", "otheruser", {})
 
 
 class Finding(dict):
@@ -57,6 +59,8 @@ def identities(users, anonymous):
     """(display name, account, labels) of everyone who can ask for a token."""
     out = [("anonymous", "", {})] if anonymous else []
     out += [(u["name"], u["name"], user_labels(u)) for u in users if isinstance(u, dict) and u.get("name")]
+    if OTHER_USER[1] not in [account for _, account, _ in out]:
+        out.append(OTHER_USER)
     return out
 
 

@@ -142,6 +142,13 @@ def test_anonymous_gets_more_than_a_logged_in_user():
     only(acl, "acl (user seconduser, publicrepos/*)", "gets less than an anonymous client", level="warning")
 
 
+def test_inversion_is_found_for_a_future_user_without_groups():
+    acl = [{"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"]},
+           {"match": {"name": "publicrepos/*", "labels": {"group": "first_user_group"}}, "actions": ["pull", "push"]}]
+    users = [{"name": "firstuser", "groups": ["first_user_group"]}]
+    only(acl, "acl (user any other user, publicrepos/*)", "gets less than an anonymous client", level="warning", users=users)
+
+
 def test_no_inversion_when_authenticated_users_are_covered():
     acl = [{"match": {"name": "publicrepos/*"}, "actions": ["pull"]}]
     assert not [f for f in findings(acl) if "anonymous" in f[1]]
@@ -157,6 +164,7 @@ def test_access_matrix_rows_expand_placeholders_per_user():
     acl = [{"match": {"account": "/.+/", "name": "${account}/*"}, "actions": ["*"]}]
     matrix = access_matrix(acl, USERS, True)
     labels = [r["label"] for r in matrix["rows"]]
-    assert labels == ["admin/*", "firstuser/*", "seconduser/*", "any other repository"]
+    assert labels == ["admin/*", "firstuser/*", "seconduser/*", "otheruser/*", "any other repository"]
+    assert matrix["identities"] == ["anonymous", "admin", "firstuser", "seconduser", "any other user"]
     assert matrix["rows"][1]["cells"]["firstuser"]["actions"] == ["delete", "pull", "push"]
     assert matrix["rows"][1]["cells"]["seconduser"]["actions"] == []
