@@ -11,3 +11,24 @@ COLLECTIONS = os.path.join(REPO, ".cache", "collections")
 if not os.path.isdir(os.path.join(COLLECTIONS, "ansible_collections", "sovereign", "registry")):
     raise RuntimeError("run scripts/bootstrap first: %s has no sovereign.registry link" % COLLECTIONS)
 sys.path.insert(0, COLLECTIONS)
+
+
+import json
+import subprocess
+
+import pytest
+
+
+@pytest.fixture
+def run_module():
+    """Run a module of the collection through `ansible localhost -m`; return (process, result)."""
+
+    def run(module, args):
+        env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+        proc = subprocess.run(
+            ["ansible", "localhost", "-m", "sovereign.registry." + module, "-a", json.dumps(args)],
+            cwd=REPO, env=env, capture_output=True, text=True, check=False,
+        )
+        return proc, json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+    return run

@@ -40,6 +40,26 @@ OTHER_REPOSITORY = "othernamespace/example"
 OTHER_USER = ("any other user", "otheruser", {})
 
 
+# The options docker_auth_acl and docker_auth_access share (AnsibleModule form).
+USERS_AND_ACL_OPTIONS = dict(
+    acl=dict(type="list", elements="raw", required=True),
+    users=dict(type="list", elements="dict", default=[], options=dict(
+        name=dict(type="str", required=True),
+        # Accepted so that the role's user list can be passed as it is; never read.
+        password=dict(type="str", no_log=True),
+        groups=dict(type="list", elements="str", default=[]),
+        labels=dict(type="dict", default={}),
+    )),
+    anonymous=dict(type="bool", default=True),
+    repositories=dict(type="list", elements="str", default=[]),
+)
+
+
+def without_passwords(users):
+    """The users as the checks need them: passwords are never read or returned."""
+    return [{k: v for k, v in u.items() if k != "password"} if isinstance(u, dict) else u for u in users]
+
+
 class Finding(dict):
     """{'level': 'error'|'warning', 'where': ..., 'message': ...}"""
 

@@ -33,8 +33,25 @@ options:
   users:
     description: The static users (C(name), C(groups), C(labels)); labels of a request default to its account's.
     type: list
-    elements: raw
+    elements: dict
     default: []
+    suboptions:
+      name:
+        description: Account name.
+        type: str
+        required: true
+      password:
+        description: Ignored (accepted so that the role's user list can be passed unchanged); never returned.
+        type: str
+      groups:
+        description: Groups, the docker_auth label C(group).
+        type: list
+        elements: str
+        default: []
+      labels:
+        description: "Other labels, C({name: [values]})."
+        type: dict
+        default: {}
   anonymous:
     description: Whether anonymous clients are let in (for the report).
     type: bool
@@ -159,61 +176,62 @@ matrix:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sovereign.registry.plugins.module_utils import access_report
+from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl import authorize, normalise_request
+from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import (
+    USERS_AND_ACL_OPTIONS,
+    access_matrix,
+    check,
+    user_labels,
+    without_passwords,
+)
 
-try:
-    from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl import authorize, normalise_request
-    from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import (
-        access_matrix,
-        check,
-        user_labels,
-    )
-    from ansible_collections.sovereign.registry.plugins.module_utils import access_report
-    IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - depends on the host
-    IMPORT_ERROR = exc
+REQUEST_OPTIONS = dict(
+    account=dict(type="str", default=""),
+    labels=dict(type="dict"),
+    type=dict(type="str", default="repository"),
+    name=dict(type="str", required=True),
+    service=dict(type="str", default=""),
+    ip=dict(type="str", default=""),
+    actions=dict(type="list", elements="str", default=["pull"]),
+)
+
+
+def answer(acl, users, requests):
+    labels_of = {u.get("name"): user_labels(u) for u in users if isinstance(u, dict)}
+    results = []
+    for request in requests:
+        if request["labels"] is None:
+            request = dict(request, labels=labels_of.get(request["account"], {}))
+        request = normalise_request(request)
+        granted, index = authorize(acl, request)
+        entry = acl[index] if index is not None else {}
+        results.append(dict(request=request, granted=granted, entry_index=index,
+                            entry_comment=entry.get("comment") if isinstance(entry, dict) else None))
+    return results
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            acl=dict(type="list", elements="raw", required=True),
-            users=dict(type="list", elements="raw", default=[], no_log=False),
-            anonymous=dict(type="bool", default=True),
-            requests=dict(type="list", elements="dict", default=[], options=dict(
-                account=dict(type="str", default=""),
-                labels=dict(type="dict"),
-                type=dict(type="str", default="repository"),
-                name=dict(type="str", required=True),
-                service=dict(type="str", default=""),
-                ip=dict(type="str", default=""),
-                actions=dict(type="list", elements="str", default=["pull"]),
-            )),
+            USERS_AND_ACL_OPTIONS,
+            requests=dict(type="list", elements="dict", default=[], options=REQUEST_OPTIONS),
             report=dict(type="str", choices=["none", "markdown", "html"], default="none"),
             report_title=dict(type="str", default="Registry access"),
-            repositories=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg="docker_auth_access needs google-re2 on the controller: %s" % IMPORT_ERROR)
     p = module.params
-    users = [{k: v for k, v in u.items() if k != "password"} for u in p["users"] if isinstance(u, dict)]
-    labels_of = {u.get("name"): user_labels(u) for u in users}
-    results = []
-    for request in p["requests"]:
-        if request["labels"] is None:
-            request = dict(request, labels=labels_of.get(request["account"], {}))
-        request = normalise_request(request)
-        granted, index = authorize(p["acl"], request)
-        entry = p["acl"][index] if index is not None else {}
-        results.append(dict(request=request, granted=granted, entry_index=index,
-                            entry_comment=entry.get("comment") if isinstance(entry, dict) else None))
-    out = dict(changed=False, results=results)
-    if p["report"] != "none":
-        findings = check(p["acl"], users, p["anonymous"], p["repositories"])
-        matrix = access_matrix(p["acl"], users, p["anonymous"], p["repositories"])
-        render = access_report.markdown if p["report"] == "markdown" else access_report.html_page
-        out.update(report=render(matrix, findings, p["report_title"]), matrix=matrix)
+    users = without_passwords(p["users"])
+    try:
+        out = dict(changed=False, results=answer(p["acl"], users, p["requests"]))
+        if p["report"] != "none":
+            findings = check(p["acl"], users, p["anonymous"], p["repositories"])
+            matrix = access_matrix(p["acl"], users, p["anonymous"], p["repositories"])
+            render = access_report.markdown if p["report"] == "markdown" else access_report.html_page
+            out.update(report=render(matrix, findings, p["report_title"]), matrix=matrix)
+    except ImportError as exc:
+        module.fail_json(msg="docker_auth_access needs google-re2 on the controller: %s" % exc)
     module.exit_json(**out)
 
 

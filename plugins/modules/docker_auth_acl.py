@@ -38,8 +38,25 @@ options:
       - The static users, as for the docker_auth role. Only C(name), C(groups) and C(labels) are read;
         C(password) may be present and is ignored (and never returned).
     type: list
-    elements: raw
+    elements: dict
     default: []
+    suboptions:
+      name:
+        description: Account name.
+        type: str
+        required: true
+      password:
+        description: Ignored (accepted so that the role's user list can be passed unchanged); never returned.
+        type: str
+      groups:
+        description: Groups, the docker_auth label C(group).
+        type: list
+        elements: str
+        default: []
+      labels:
+        description: "Other labels, C({name: [values]})."
+        type: dict
+        default: {}
   anonymous:
     description: Whether anonymous clients (account C("")) are let in.
     type: bool
@@ -116,32 +133,23 @@ warnings_found:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
-try:
-    from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import check
-    IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - depends on the host
-    IMPORT_ERROR = exc
+from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import (
+    USERS_AND_ACL_OPTIONS,
+    check,
+    without_passwords,
+)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            acl=dict(type="list", elements="raw", required=True),
-            users=dict(type="list", elements="raw", default=[], no_log=False),
-            anonymous=dict(type="bool", default=True),
-            repositories=dict(type="list", elements="str", default=[]),
-            fail_on_warnings=dict(type="bool", default=False),
-        ),
+        argument_spec=dict(USERS_AND_ACL_OPTIONS, fail_on_warnings=dict(type="bool", default=False)),
         supports_check_mode=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg="docker_auth_acl needs google-re2 on the controller: %s" % IMPORT_ERROR)
-    users = [
-        {k: v for k, v in u.items() if k != "password"} if isinstance(u, dict) else u
-        for u in module.params["users"]
-    ]
-    findings = check(module.params["acl"], users, module.params["anonymous"], module.params["repositories"])
+    try:
+        findings = check(module.params["acl"], without_passwords(module.params["users"]),
+                         module.params["anonymous"], module.params["repositories"])
+    except ImportError as exc:
+        module.fail_json(msg="docker_auth_acl needs google-re2 on the controller: %s" % exc)
     errors = [dict(f) for f in findings if f["level"] == "error"]
     warnings = [dict(f) for f in findings if f["level"] == "warning"]
     for finding in warnings:
