@@ -24,38 +24,9 @@ description:
   - Runs on the controller; it changes nothing.
 author:
   - sovereign.registry maintainers
+extends_documentation_fragment:
+  - sovereign.registry.docker_auth_users_acl
 options:
-  acl:
-    description: The ACL in docker_auth's format.
-    type: list
-    elements: raw
-    required: true
-  users:
-    description: The static users (C(name), C(groups), C(labels)); labels of a request default to its account's.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Account name.
-        type: str
-        required: true
-      password:
-        description: Ignored (accepted so that the role's user list can be passed unchanged); never returned.
-        type: str
-      groups:
-        description: Groups, the docker_auth label C(group).
-        type: list
-        elements: str
-        default: []
-      labels:
-        description: "Other labels, C({name: [values]})."
-        type: dict
-        default: {}
-  anonymous:
-    description: Whether anonymous clients are let in (for the report).
-    type: bool
-    default: true
   requests:
     description: Token requests to answer.
     type: list
@@ -99,19 +70,12 @@ options:
     description: Title of the report.
     type: str
     default: Registry access
-  repositories:
-    description: Extra repository names to show in the report.
-    type: list
-    elements: str
-    default: []
 attributes:
   check_mode:
     support: full
     details: The module never changes anything.
   diff_mode:
     support: none
-requirements:
-  - google-re2
 seealso:
   - module: sovereign.registry.docker_auth_acl
 """

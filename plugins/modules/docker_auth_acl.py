@@ -27,45 +27,9 @@ description:
   - Runs on the controller; it changes nothing.
 author:
   - sovereign.registry maintainers
+extends_documentation_fragment:
+  - sovereign.registry.docker_auth_users_acl
 options:
-  acl:
-    description: The ACL, a list of entries in docker_auth's format (C(match), C(actions), C(comment)).
-    type: list
-    elements: raw
-    required: true
-  users:
-    description:
-      - The static users, as for the docker_auth role. Only C(name), C(groups) and C(labels) are read;
-        C(password) may be present and is ignored (and never returned).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Account name.
-        type: str
-        required: true
-      password:
-        description: Ignored (accepted so that the role's user list can be passed unchanged); never returned.
-        type: str
-      groups:
-        description: Groups, the docker_auth label C(group).
-        type: list
-        elements: str
-        default: []
-      labels:
-        description: "Other labels, C({name: [values]})."
-        type: dict
-        default: {}
-  anonymous:
-    description: Whether anonymous clients (account C("")) are let in.
-    type: bool
-    default: true
-  repositories:
-    description: Repository names known to exist; they are added to the who-can-do-what checks.
-    type: list
-    elements: str
-    default: []
   fail_on_warnings:
     description: Fail when there are warnings too.
     type: bool
@@ -76,8 +40,6 @@ attributes:
     details: The module never changes anything.
   diff_mode:
     support: none
-requirements:
-  - google-re2
 notes:
   - The semantics follow docker_auth's C(authz/acl.go) at release 1.14.0; M(sovereign.registry.docker_auth_access)
     answers requests with the same code.
