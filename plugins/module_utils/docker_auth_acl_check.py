@@ -187,7 +187,7 @@ def _check_pattern(where, field, pattern, match, findings, in_labels=False):
                 "RE2 (the engine docker_auth's Go regexp uses) refuses %s: %s. docker_auth would not start; "
                 "Perl look-arounds and back-references do not exist in RE2") % (pattern, exc)))
             return
-        if not (body.startswith("^") and body.endswith("$")) and _LITERAL.search(body):
+        if not body.startswith("^") and not body.endswith("$") and _LITERAL.search(body):
             findings.append(Finding(level="warning", where=where, message=(
                 "%s is unanchored: docker_auth searches anywhere in the value (/ci/ also matches 'circleci'); "
                 "write /^%s$/ unless a substring match is meant") % (pattern, body.lstrip("^").rstrip("$"))))
@@ -248,8 +248,6 @@ def _check_entry(i, entry, findings):
             findings.append(Finding(level="warning", where=where + ".actions", message=(
                 "grants push without pull: a docker push asks for pull,push and the registry needs both, so this "
                 "push fails; add pull")))
-        if not actions:
-            findings.append(Finding(level="warning", where=where + ".actions", message="empty: the entry denies everything it matches"))
     for field in MATCH_FIELDS:
         if field in match and match[field] is not None:
             _check_pattern("%s.match.%s" % (where, field), field, match[field], match, findings)

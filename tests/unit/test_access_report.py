@@ -12,8 +12,10 @@ EXAMPLE = os.path.join(REPO, "docs", "examples", "tutorial")
 
 
 def tutorial():
-    with open(os.path.join(REPO, "inventory.example", "group_vars", "registry_servers", "vars.yml")) as f:
-        data = yaml.safe_load(f)
+    data = {}
+    for name in ("vars.yml", "users.yml"):
+        with open(os.path.join(REPO, "inventory.example", "group_vars", "registry_servers", name)) as f:
+            data.update(yaml.safe_load(f))
     users = [{k: v for k, v in u.items() if k != "password"} for u in data["docker_auth_users"]]
     return data["docker_auth_acl"], users
 
