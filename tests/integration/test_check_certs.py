@@ -4,7 +4,6 @@ The certs role runs against this machine into a temporary directory; no
 container is involved, so this runs everywhere.
 """
 
-import json
 import os
 import re
 import stat
@@ -12,22 +11,12 @@ import subprocess
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def run(args, extra):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(args + ["-e", json.dumps(extra)], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+from helpers import REPO, run_ansible as run
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    etc = str(tmp_path_factory.mktemp("etc"))
-    extra = {"sovereign_registry_domain": "registry.check.test", "sovereign_registry_etc_dir": etc,
-             "certs_token_key_size": 2048, "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
-    proc = run(["ansible-playbook", "tests/integration/certs_only.yml"], extra)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    return etc, extra
+def certs(make_certs):
+    return make_certs("registry.check.test")
 
 
 def test_private_keys_are_0600_and_the_bundle_holds_no_key(certs):

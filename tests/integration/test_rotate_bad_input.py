@@ -6,19 +6,12 @@ machine. No container is involved: every case must stop before phase 2.
 """
 
 import hashlib
-import json
 import os
 import shutil
-import subprocess
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def run(args, extra):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(args + ["-e", json.dumps(extra)], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+from helpers import run_ansible as run
 
 
 def snapshot(top):
@@ -31,13 +24,8 @@ def snapshot(top):
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
-    etc = str(tmp_path_factory.mktemp("pristine"))
-    extra = {"sovereign_registry_domain": "registry.rotate.test", "sovereign_registry_etc_dir": etc,
-             "certs_token_key_size": 2048, "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
-    proc = run(["ansible-playbook", "tests/integration/certs_only.yml"], extra)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    return etc, extra
+def pristine(make_certs):
+    return make_certs("registry.rotate.test")
 
 
 def break_missing_key(etc):
