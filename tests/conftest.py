@@ -23,10 +23,11 @@ import pytest
 def run_module():
     """Run a module of the collection through `ansible localhost -m`; return (process, result)."""
 
-    def run(module, args):
+    def run(module, args, check=False):
         env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
         proc = subprocess.run(
-            ["ansible", "localhost", "-m", "sovereign.registry." + module, "-a", json.dumps(args)],
+            ["ansible", "localhost", "-m", "sovereign.registry." + module, "-a", json.dumps(args)]
+            + (["--check"] if check else []),
             cwd=REPO, env=env, capture_output=True, text=True, check=False,
         )
         return proc, json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]

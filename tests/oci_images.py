@@ -7,13 +7,15 @@ needs both. Layers are real gzipped tars, so `docker pull` unpacks them.
 
     oci_images.py push REGISTRY SPEC.json [--username U --password-file F] [--ca CA]
 
-SPEC is a list of {repository, tag, seed, size, created, platforms,
-attestations}; without platforms it is a single linux/amd64 image. Prints
-{"repository:tag": digest, ...}. The same seed and created give the same
-digest, so a second push is a re-push.
+SPEC is a list of {repository, tag, seed, size, created or days_ago,
+platforms, attestations}; without platforms it is a single linux/amd64
+image. days_ago counts from the start of the run, the same for every entry.
+Prints {"host/repository:tag": digest, ...}, keys as docker names them. The same seed and creation time give
+the same digest, so a second push is a re-push.
 """
 
 import argparse
+import datetime
 import gzip
 import hashlib
 import io
@@ -30,6 +32,7 @@ from ansible_collections.sovereign.registry.plugins.module_utils.registry_retent
     OCI_INDEX, OCI_MANIFEST, Registry)
 
 CONFIG = "application/vnd.oci.image.config.v1+json"
+START = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
@@ -116,7 +119,9 @@ class Pusher:
 
     def push(self, spec):
         repository, tag = spec["repository"], spec["tag"]
-        seed, size, created = spec["seed"], spec.get("size", 4096), spec["created"]
+        seed, size = spec["seed"], spec.get("size", 4096)
+        created = spec.get("created") or (START - datetime.timedelta(days=spec["days_ago"])).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
         platforms = spec.get("platforms")
         if not platforms:
             return self.image(repository, tag, seed, size, created)["digest"]
@@ -145,7 +150,8 @@ def main():
     pusher = Pusher(registry)
     with open(args.spec) as handle:
         specs = json.load(handle)
-    print(json.dumps({"%s:%s" % (s["repository"], s["tag"]): pusher.push(s) for s in specs}, indent=1))
+    host = args.registry.split("://", 1)[-1].rstrip("/")
+    print(json.dumps({"%s/%s:%s" % (host, s["repository"], s["tag"]): pusher.push(s) for s in specs}, indent=1))
 
 
 if __name__ == "__main__":

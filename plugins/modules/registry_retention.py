@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: registry_retention
 short_description: Delete old tags from a distribution registry by retention rules
-version_added: "0.2.0"
+version_added: "0.1.0"
 description:
   - Lists every repository and tag through the registry HTTP API, decides by O(rules) which tags go, and deletes
     their manifests. Disk space comes back only with garbage collection afterwards (C(playbooks/gc.yml) does

@@ -95,6 +95,44 @@ CASES = {
         {"registry_http_secret": "tooshort"},
         "registry_http_secret is shorter than 32 characters",
     ),
+    "disk guard resumes below its threshold": (
+        {"registry_disk_guard_min_free_mb": 4096, "registry_disk_guard_resume_free_mb": 1024},
+        "registry_disk_guard_resume_free_mb (1024) at least as large",
+    ),
+    "garbage collection schedule systemd cannot read": (
+        {"registry_gc_timer_enabled": True, "registry_gc_timer_schedule": "Sunday 25:00"},
+        "registry_gc_timer_schedule \"Sunday 25:00\" is not a systemd OnCalendar expression",
+    ),
+    "refusal message nginx cannot quote": (
+        {"nginx_refusal_storage_low_message": "disk full, call $ADMIN"},
+        "may not contain a single quote, a $ or a backslash",
+    ),
+}
+
+# gc.yml: bad retention rules and a missing password fail before anything is
+# deleted or changed (the module checks the rules before any request).
+GC_CASES = {
+    "retention glob that does not parse": (
+        {"registry_retention_rules": [{"repository": "publicrepos/[", "tags": "pr-*", "keep_last": 3}]},
+        "rule 1: repository 'publicrepos/[' is not a valid glob",
+    ),
+    "negative keep_last": (
+        {"registry_retention_rules": [{"repository": "publicrepos/*", "tags": "pr-*", "keep_last": -1}]},
+        "rule 1: keep_last must be a whole number of 0 or more, not -1",
+    ),
+    "negative age": (
+        {"registry_retention_rules": [{"repository": "publicrepos/*", "older_than_days": -14}]},
+        "rule 1: older_than_days must be a whole number of 0 or more, not -14",
+    ),
+    "rule that deletes every tag": (
+        {"registry_retention_rules": [{"repository": "publicrepos/*", "tags": "*"}]},
+        "rule 1: with neither keep_last nor older_than_days it deletes every tag it matches",
+    ),
+    "retention user without password": (
+        {"registry_retention_rules": [{"repository": "publicrepos/*", "keep_last": 3}],
+         "registry_retention_username": "nobody"},
+        "Retention runs as nobody, who has no password",
+    ),
 }
 
 
@@ -111,18 +149,37 @@ def snapshot():
     return state
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_fails_before_the_host_is_touched(case, tmp_path):
-    overrides, message = CASES[case]
+def run_playbook(playbook, overrides, tmp_path):
     extra = {"docker_auth_users": GOOD_USERS, "docker_auth_acl": GOOD_ACL}
     extra.update(overrides)
     extra_file = tmp_path / "extra.json"
     extra_file.write_text(json.dumps(extra))
-    before = snapshot()
     proc = subprocess.run(
-        ["ansible-playbook", "-i", "demo/inventory.yml", "playbooks/site.yml", "-e", "@%s" % extra_file],
+        ["ansible-playbook", "-i", "demo/inventory.yml", playbook, "-e", "@%s" % extra_file],
         cwd=REPO, capture_output=True, text=True, check=False,
     )
+    return extra, proc
+
+
+@pytest.mark.parametrize("case", sorted(GC_CASES))
+def test_bad_retention_input_fails_before_anything_is_deleted(case, tmp_path):
+    overrides, message = GC_CASES[case]
+    before = snapshot()
+    _, proc = run_playbook("playbooks/gc.yml", overrides, tmp_path)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    assert message in " ".join(output.split()), output[-3000:]
+    assert "Collect garbage" not in output
+    for user in GOOD_USERS:
+        assert user["password"] not in output
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_fails_before_the_host_is_touched(case, tmp_path):
+    overrides, message = CASES[case]
+    before = snapshot()
+    extra, proc = run_playbook("playbooks/site.yml", overrides, tmp_path)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output[-3000:]
     assert message in " ".join(output.split()), output[-3000:]
