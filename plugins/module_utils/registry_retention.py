@@ -272,9 +272,8 @@ def describe(registry, repository, reference, with_age=True):
                 image["blobs"][blob["digest"]] = int(blob.get("size") or 0)
         if with_age:
             image["created"] = registry.created(repository, config)
-    else:
-        raise RegistryError("%s:%s has media type %r, which retention does not know" % (repository, reference,
-                                                                                        media_type))
+    # Other types (schema 1 from old registries, artifacts): no creation time
+    # is read, so a rule never deletes them; they are listed as unknown age.
     return image
 
 

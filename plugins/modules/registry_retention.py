@@ -21,7 +21,8 @@ description:
   - "Age is the image's creation time (C(created) in its config), not its push time: the registry API exposes
     no push time, and the creation time is part of the image, so the decision is the same on every storage
     driver and after a storage copy. Images whose creation time is unset or the Unix epoch (some reproducible
-    builds) have no age and are always kept; they are listed in RV(unknown_age)."
+    builds) have no age and are always kept; they are listed in RV(unknown_age). So are manifests of other
+    types than image indexes and image manifests (schema 1, artifacts)."
   - An image index (multi-platform, with the provenance and SBOM attestation manifests BuildKit adds) is one
     unit. Its age is that of its newest platform image; its child manifests are deleted with it, first, so
     that an interrupted run leaves the tag for the next run to finish.

@@ -81,6 +81,7 @@ def registry(request, tmp_path):
              "sovereign_registry_switch_dir": str(tmp_path / "switches"), "registry_gc_settle_seconds": 1,
              "sovereign_registry_registry_instances": 1, "sovereign_registry_registry_port": port,
              "registry_container_name": name, "registry_drain_seconds": 1,
+             "registry_storage_driver": "filesystem",
              "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
     proc = run_ansible(["ansible-playbook", "tests/integration/gc_script.yml"], extra)
     assert proc.returncode == 0, proc.stdout[-2000:]
