@@ -79,9 +79,10 @@ class Pusher:
                                {"Content-Type": "application/octet-stream"}, expect=(201,), body=data)
         return dict(digest=digest, size=len(data))
 
-    def manifest(self, repository, reference, media_type, document):
+    def manifest(self, repository, tag, media_type, document):
+        """Push a manifest under a tag, or (tag None) by its digest, as an index child."""
         data = json.dumps(document, separators=(",", ":")).encode()
-        self.registry.call("PUT", "/v2/%s/manifests/%s" % (repository, reference),
+        self.registry.call("PUT", "/v2/%s/manifests/%s" % (repository, tag or sha256(data)),
                            "repository:%s:pull,push" % repository, {"Content-Type": media_type},
                            expect=(201,), body=data)
         return dict(mediaType=media_type, digest=sha256(data), size=len(data))
@@ -97,8 +98,7 @@ class Pusher:
         document = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                     "config": dict(self.blob(repository, config), mediaType=CONFIG),
                     "layers": [dict(self.blob(repository, blob), mediaType=LAYER)]}
-        reference = tag or sha256(json.dumps(document, separators=(",", ":")).encode())
-        return self.manifest(repository, reference, OCI_MANIFEST, document)
+        return self.manifest(repository, tag, OCI_MANIFEST, document)
 
     def attestation(self, repository, subject, seed):
         statement = json.dumps({"_type": "https://in-toto.io/Statement/v0.1",
@@ -111,8 +111,7 @@ class Pusher:
                     "config": dict(self.blob(repository, config), mediaType=CONFIG),
                     "layers": [dict(self.blob(repository, statement), mediaType="application/vnd.in-toto+json",
                                     annotations={"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"})]}
-        descriptor = self.manifest(repository, sha256(json.dumps(document, separators=(",", ":")).encode()),
-                                   OCI_MANIFEST, document)
+        descriptor = self.manifest(repository, None, OCI_MANIFEST, document)
         return dict(descriptor, platform={"architecture": "unknown", "os": "unknown"},
                     annotations={"vnd.docker.reference.digest": subject["digest"],
                                  "vnd.docker.reference.type": "attestation-manifest"})
