@@ -391,23 +391,37 @@ def access_matrix(acl, users, anonymous, repositories=(), service=""):
     return {"identities": [p[0] for p in people], "rows": rows}
 
 
-def _inversion_findings(matrix, findings):
+def _inversion_findings(acl, matrix, level, findings):
+    """One finding per repository pattern where logged-in accounts get less than an anonymous client."""
     if "anonymous" not in matrix["identities"]:
         return
     for row in matrix["rows"]:
-        anonymous = set(row["cells"]["anonymous"]["actions"])
-        for who in matrix["identities"][1:]:
-            missing = anonymous - set(row["cells"][who]["actions"])
-            if missing:
-                findings.append(Finding(level="warning", where="acl (user %s, %s)" % (who, row["label"]), message=(
-                    "logged in, %s gets less than an anonymous client on %s: anonymous may %s, %s may %s. A "
-                    "logged-in client never falls back to anonymous rules; add an entry for authenticated users") % (
-                    who, row["repository"], ",".join(sorted(anonymous)), who,
-                    ",".join(row["cells"][who]["actions"]) or "nothing")))
+        anonymous = row["cells"]["anonymous"]["actions"]
+        affected = [who for who in matrix["identities"][1:]
+                    if set(anonymous) - set(row["cells"][who]["actions"])]
+        if not affected:
+            continue
+        # Before the first entry that decides for an affected account, so that
+        # no entry above it changes meaning; at the end if none decides.
+        deciding = [row["cells"][who]["entry"] for who in affected if row["cells"][who]["entry"] is not None]
+        place = ("before acl[%d]%s" % (min(deciding), " (%s)" % acl[min(deciding)]["comment"]
+                                        if acl[min(deciding)].get("comment") else "")) if deciding else "at the end"
+        fix = '{match: {account: "/.+/", name: "%s"}, actions: [%s]}' % (row["label"], ", ".join(anonymous))
+        findings.append(Finding(level=level, where="acl (%s)" % row["label"], message=(
+            "logged-in accounts get less than an anonymous client on %s: anonymous may %s; %s. A client that has "
+            "logged in (docker login, a CI job) never falls back to the anonymous rules. Add %s the entry %s, "
+            "or set anonymous_inversion: warning to accept it") % (
+            row["label"], ",".join(anonymous),
+            ", ".join("%s may %s" % (who, ",".join(row["cells"][who]["actions"]) or "nothing") for who in affected),
+            place, fix)))
 
 
-def check(acl, users, anonymous=True, repositories=()):
-    """Return the findings for users and ACL, errors first."""
+def check(acl, users, anonymous=True, repositories=(), anonymous_inversion="error"):
+    """Return the findings for users and ACL, errors first.
+
+    anonymous_inversion: the level of "a logged-in account gets less than an
+    anonymous client" (error or warning).
+    """
     findings = []
     if not isinstance(users, list):
         return [Finding(level="error", where="users", message="must be a list")]
@@ -427,5 +441,5 @@ def check(acl, users, anonymous=True, repositories=()):
                     i, " (%s)" % acl[i]["comment"] if acl[i].get("comment") else "")))
                 break
     _label_findings(acl, users, findings)
-    _inversion_findings(access_matrix(acl, users, anonymous, repositories), findings)
+    _inversion_findings(acl, access_matrix(acl, users, anonymous, repositories), anonymous_inversion, findings)
     return sorted(findings, key=lambda f: 0 if f["level"] == "error" else 1)

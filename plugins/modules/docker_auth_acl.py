@@ -19,11 +19,13 @@ description:
     RE2 through C(google-re2), not Python's C(re)); a malformed glob (Go C(path.Match)); a bad IP or CIDR;
     placeholders other than C(${account}), C(${type}), C(${name}), C(${service}), C(${labels:KEY}) and
     capture groups C(${field:N}) of a C(/regex/) field; a capture group docker_auth would never expand;
-    user names and label values docker_auth cannot take; duplicate users."
+    user names and label values docker_auth cannot take; duplicate users; and, unless
+    O(anonymous_inversion=warning), an ACL under which a logged-in account gets less than an anonymous client
+    on some repository (the message names the repository pattern, the accounts affected, and the entry to add
+    and where)."
   - "Warns on: entries that can never match because an earlier entry always matches first; C(${labels:KEY})
     where no user has that label; groups no user belongs to; unanchored regexes (C(/ci/) also matches
-    C(circleci)); C(name: x/*) globs, which do not reach nested repositories; a push grant without pull; a
-    logged-in user who gets less than an anonymous client on some repository."
+    C(circleci)); C(name: x/*) globs, which do not reach nested repositories; a push grant without pull."
   - Runs on the controller; it changes nothing.
 author:
   - sovereign.registry maintainers
@@ -34,6 +36,16 @@ options:
     description: Fail when there are warnings too.
     type: bool
     default: false
+  anonymous_inversion:
+    description:
+      - What a logged-in account that gets less than an anonymous client on some repository is.
+      - A client that has logged in (C(docker login), every CI job) never falls back to docker_auth's anonymous
+        rules. With the tutorial's C(match: {account: "", name: "publicrepos/*"}), a logged-in user outside
+        C(first_user_group) is denied a pull that works logged out: public repositories are not public to them.
+      - C(error) (the default) fails. C(warning) accepts it, for a site that wants anonymous-only repositories.
+    type: str
+    choices: [error, warning]
+    default: error
 attributes:
   check_mode:
     support: full
@@ -104,12 +116,14 @@ from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(USERS_AND_ACL_OPTIONS, fail_on_warnings=dict(type="bool", default=False)),
+        argument_spec=dict(USERS_AND_ACL_OPTIONS, fail_on_warnings=dict(type="bool", default=False),
+                           anonymous_inversion=dict(type="str", choices=["error", "warning"], default="error")),
         supports_check_mode=True,
     )
     try:
         findings = check(module.params["acl"], without_passwords(module.params["users"]),
-                         module.params["anonymous"], module.params["repositories"])
+                         module.params["anonymous"], module.params["repositories"],
+                         module.params["anonymous_inversion"])
     except ImportError as exc:
         module.fail_json(msg="docker_auth_acl needs google-re2 on the controller: %s" % exc)
     errors = [dict(f) for f in findings if f["level"] == "error"]

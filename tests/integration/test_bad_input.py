@@ -83,6 +83,14 @@ CASES = {
         {"docker_auth_acl": [{"match": {"name": "${user}/*"}, "actions": ["pull"]}]},
         "acl[0].match.name: unknown placeholder ${user}",
     ),
+    "tutorial's public repositories that logged-in users cannot pull": (
+        {"docker_auth_acl": [{"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"]},
+                             {"match": {"account": "admin"}, "actions": ["*"]}]},
+        "acl (publicrepos/*): logged-in accounts get less than an anonymous client on publicrepos/*: anonymous may "
+        "pull; firstuser may nothing, any other user may nothing. A client that has logged in (docker login, a CI job) "
+        "never falls back to the anonymous rules. Add at the end the entry "
+        '{match: {account: "/.+/", name: "publicrepos/*"}, actions: [pull]}',
+    ),
     "unknown action": (
         {"docker_auth_acl": [{"match": {"account": "admin"}, "actions": ["pul"]}]},
         "acl[0].actions: unknown action 'pul'",

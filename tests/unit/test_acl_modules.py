@@ -18,15 +18,23 @@ def test_acl_module_fails_on_require_account_and_names_the_fix(run_module):
     assert "never-shown" not in proc.stdout + proc.stderr
 
 
-def test_acl_module_passes_with_warnings(run_module):
+def test_acl_module_refuses_public_repositories_that_logged_in_users_cannot_pull(run_module):
     proc, result = run_module("docker_auth_acl", {"users": TUTORIAL_USERS, "acl": ACL})
+    assert proc.returncode != 0 and result["failed"]
+    assert [e["where"] for e in result["errors"]] == ["acl (publicrepos/*)"]
+    assert "admin may nothing, any other user may nothing" in result["msg"]
+
+
+def test_acl_module_passes_with_warnings(run_module):
+    proc, result = run_module("docker_auth_acl", {"users": TUTORIAL_USERS, "acl": ACL, "anonymous_inversion": "warning"})
     assert proc.returncode == 0 and result["changed"] is False
     assert result["errors"] == []
     assert any("less than an anonymous client" in w["message"] for w in result["warnings_found"])
 
 
 def test_acl_module_can_fail_on_warnings(run_module):
-    proc, result = run_module("docker_auth_acl", {"users": TUTORIAL_USERS, "acl": ACL, "fail_on_warnings": True})
+    proc, result = run_module("docker_auth_acl", {"users": TUTORIAL_USERS, "acl": ACL, "anonymous_inversion": "warning",
+                                                  "fail_on_warnings": True})
     assert proc.returncode != 0 and "warning(s)" in result["msg"]
 
 

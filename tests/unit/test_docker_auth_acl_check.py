@@ -1,6 +1,9 @@
 """Every rule of docker_auth_acl_check: each mistake has its own message."""
 
+import re
+
 import pytest
+import yaml
 
 from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import access_matrix, check
 
@@ -137,16 +140,61 @@ def test_push_without_pull():
     only([{"match": {"account": "admin"}, "actions": ["push"]}], "acl[0].actions", "push without pull", level="warning")
 
 
-def test_anonymous_gets_more_than_a_logged_in_user():
-    acl = [{"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"]}]
-    only(acl, "acl (user seconduser, publicrepos/*)", "gets less than an anonymous client", level="warning")
+TUTORIAL_PUBLIC = {"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"]}
+
+
+def inversion(acl, users=USERS, **kwargs):
+    return [f for f in check(acl, users, True, **kwargs) if f["where"].startswith("acl (")]
+
+
+def test_logged_in_accounts_that_get_less_than_anonymous_are_an_error_naming_them_and_the_fix():
+    found = inversion([TUTORIAL_PUBLIC])
+    assert [(f["level"], f["where"]) for f in found] == [("error", "acl (publicrepos/*)")]
+    assert found[0]["message"] == (
+        "logged-in accounts get less than an anonymous client on publicrepos/*: anonymous may pull; admin may "
+        "nothing, firstuser may nothing, seconduser may nothing, any other user may nothing. A client that has "
+        "logged in (docker login, a CI job) never falls back to the anonymous rules. Add at the end the entry "
+        '{match: {account: "/.+/", name: "publicrepos/*"}, actions: [pull]}, or set anonymous_inversion: '
+        "warning to accept it")
+
+
+def test_inversion_names_only_the_accounts_affected_and_where_the_entry_goes():
+    acl = [{"match": {"account": "admin"}, "actions": ["*"]}, TUTORIAL_PUBLIC,
+           {"match": {"name": "publicrepos/*", "labels": {"group": "first_user_group"}}, "actions": ["pull", "push"]},
+           {"match": {"account": "/^ci-/"}, "actions": [], "comment": "CI accounts get nothing else"}]
+    users = USERS + [{"name": "ci-web"}]
+    message = inversion(acl, users)[0]["message"]
+    assert "; seconduser may nothing, ci-web may nothing, any other user may nothing." in message
+    assert "admin may" not in message and "firstuser may" not in message
+    assert "Add before acl[3] (CI accounts get nothing else) the entry" in message
+
+
+def test_the_suggested_entry_removes_the_inversion_and_changes_no_other_right():
+    acl = [{"match": {"account": "admin"}, "actions": ["*"]}, TUTORIAL_PUBLIC,
+           {"match": {"name": "publicrepos/*", "labels": {"group": "first_user_group"}}, "actions": ["pull", "push"]},
+           {"match": {"account": "/^ci-/"}, "actions": []}]
+    users = USERS + [{"name": "ci-web"}]
+    message = inversion(acl, users)[0]["message"]
+    entry = yaml.safe_load(re.search(r"the entry (\{.*\}), or set", message).group(1))
+    fixed = acl[:3] + [entry] + acl[3:]
+    assert inversion(fixed, users) == []
+    before, after = access_matrix(acl, users, True), access_matrix(fixed, users, True)
+    for row_before, row_after in zip(before["rows"], after["rows"]):
+        for who in ("anonymous", "admin", "firstuser"):
+            assert row_before["cells"][who]["actions"] == row_after["cells"][who]["actions"]
+
+
+def test_inversion_can_be_accepted_as_a_warning():
+    found = inversion([TUTORIAL_PUBLIC], anonymous_inversion="warning")
+    assert [(f["level"], f["where"]) for f in found] == [("warning", "acl (publicrepos/*)")]
 
 
 def test_inversion_is_found_for_a_future_user_without_groups():
-    acl = [{"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"]},
+    acl = [TUTORIAL_PUBLIC,
            {"match": {"name": "publicrepos/*", "labels": {"group": "first_user_group"}}, "actions": ["pull", "push"]}]
     users = [{"name": "firstuser", "groups": ["first_user_group"]}]
-    only(acl, "acl (user any other user, publicrepos/*)", "gets less than an anonymous client", level="warning", users=users)
+    found = inversion(acl, users)
+    assert len(found) == 1 and "; any other user may nothing." in found[0]["message"]
 
 
 def test_no_inversion_when_authenticated_users_are_covered():
