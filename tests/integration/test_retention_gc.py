@@ -171,3 +171,10 @@ def test_the_timer_units_are_valid_systemd_units(registry):
                           check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ExecStart=%s\n" % registry["script"] in open(units[0]).read()
+
+
+def test_gc_on_a_storage_nothing_was_ever_pushed_to_collects_nothing(registry):
+    # A fresh registry (or one whose repositories were all removed) has no
+    # repositories directory; the registry's own garbage-collect fails there.
+    collected, log = run_gc(registry)
+    assert collected == {"changed": False, "bytes_reclaimed": 0, "blobs": 0, "manifests": 0}, log

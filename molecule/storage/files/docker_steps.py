@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Docker CLI steps of the storage scenario; each prints JSON.
 
-  fill REGISTRY REPOSITORY DIR --size-mb N --max N --data-dir PATH
+  fill REGISTRY REPOSITORY DIR --size-mb N --max N
       build and push images of N MB of random data, tags pr-1, pr-2, ...,
-      until a push is refused; report every digest pushed, the refusal
-      (exit code and what docker printed) and the bytes still free.
+      until a push is refused; report every digest pushed and the refusal
+      (exit code and what docker printed).
   pull REFS.json
       for each {"ref": digest} forget the local copy, pull it and report the
       digest docker printed (or the error), so that the caller compares.
@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -51,8 +50,7 @@ def fill(args):
             sys.exit("docker build failed: %s" % out)
         result = push(ref)
         if result["rc"] != 0:
-            free = shutil.disk_usage(args.data_dir).free
-            print(json.dumps(dict(pushed=pushed, refused=dict(ref=ref, **result), free_bytes=free), indent=1))
+            print(json.dumps(dict(pushed=pushed, refused=dict(ref=ref, **result)), indent=1))
             return
         pushed[ref] = result["digest"]
     sys.exit("no push was refused in %d pushes of %d MB" % (args.max, args.size_mb))
@@ -79,7 +77,6 @@ def main():
     p_fill.add_argument("dir")
     p_fill.add_argument("--size-mb", type=int, default=20)
     p_fill.add_argument("--max", type=int, default=40)
-    p_fill.add_argument("--data-dir", required=True)
     p_pull = sub.add_parser("pull")
     p_pull.add_argument("refs")
     p_push = sub.add_parser("push")

@@ -1,19 +1,21 @@
 """site.yml and gc.yml refuse bad input before any host is touched.
 
-Each case runs the real playbook against this machine (the demo inventory)
-with one mistake given as extra vars, and checks: the run fails, the message
-names the item and the fix, no secret is printed, and nothing on the host
-changed (the stack's directories and nginx site are as before).
+Each case runs the real playbook, by its collection name, against a test
+deployment where the stack runs (scripts/test gives the Molecule default
+scenario's, in SOVEREIGN_TEST_DEPLOYMENT) with one mistake given as extra
+vars, and checks: the run fails, the message names the item and the fix, no
+secret is printed, and nothing on the registry server changed (the stack's
+directories and nginx site are as before, file by file).
 """
 
-import hashlib
-import json
 import os
-import subprocess
+import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
+from helpers import Target, run_ansible, testhosts  # noqa: E402
+
 WATCHED = ["/etc/sovereign-registry", "/var/lib/sovereign-registry", "/etc/nginx/conf.d/sovereign-registry.conf"]
 
 GOOD_USERS = [
@@ -149,17 +151,14 @@ GC_CASES = {
 }
 
 
-def snapshot():
-    state = {}
-    for top in WATCHED:
-        if os.path.isfile(top):
-            state[top] = hashlib.sha256(open(top, "rb").read()).hexdigest()
-        for root, dirs, files in os.walk(top):
-            for name in dirs + files:
-                path = os.path.join(root, name)
-                state[path] = hashlib.sha256(open(path, "rb").read()).hexdigest() if os.path.isfile(path) else "dir"
-        state[top + " exists"] = os.path.exists(top)
-    return state
+@pytest.fixture(scope="module")
+def server():
+    name = os.environ.get("SOVEREIGN_TEST_DEPLOYMENT", "")
+    inventory = os.path.join(testhosts.state_dir(name), "inventory")
+    if not name or not os.path.isdir(inventory):
+        raise RuntimeError("set SOVEREIGN_TEST_DEPLOYMENT to a test deployment where the stack runs "
+                           "(scripts/test uses the Molecule default scenario's)")
+    return Target(name, inventory, host="server")
 
 
 # What each playbook prints once it starts changing things: it must not
@@ -170,17 +169,13 @@ ALL_CASES.update({("gc.yml", name): case for name, case in GC_CASES.items()})
 
 
 @pytest.mark.parametrize("playbook, case", sorted(ALL_CASES))
-def test_bad_input_fails_before_the_host_is_touched(playbook, case, tmp_path):
+def test_bad_input_fails_before_the_host_is_touched(playbook, case, server, tmp_path):
     overrides, message = ALL_CASES[(playbook, case)]
     extra = {"docker_auth_users": GOOD_USERS, "docker_auth_acl": GOOD_ACL}
     extra.update(overrides)
-    extra_file = tmp_path / "extra.json"
-    extra_file.write_text(json.dumps(extra))
-    before = snapshot()
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "demo/inventory.yml", "playbooks/" + playbook, "-e", "@%s" % extra_file],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    )
+    before = server.snapshot(*WATCHED)
+    assert before and not any(line.startswith("absent") for line in before), "the stack is not deployed: %s" % before
+    proc = run_ansible(["ansible-playbook", "sovereign.registry." + playbook.split(".")[0]], extra, server.inventory)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output[-3000:]
     assert message in " ".join(output.split()), output[-3000:]
@@ -190,4 +185,4 @@ def test_bad_input_fails_before_the_host_is_touched(playbook, case, tmp_path):
     # site.yml: no role ran, they only start after every check passed;
     # gc.yml: retention stopped before deleting, and no collection ran.
     assert FIRST_CHANGE[playbook] not in output
-    assert snapshot() == before
+    assert server.snapshot(*WATCHED) == before

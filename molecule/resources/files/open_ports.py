@@ -1,0 +1,41 @@
+"""Print, as JSON, the TCP ports of HOST that accept a connection from here.
+
+  open_ports.py HOST
+
+Tries every port from 1 to 65535; a port counts as open when the TCP
+handshake completes. Run from a test host other than HOST, it tells what the
+rest of the network can reach.
+"""
+
+import json
+import selectors
+import socket
+import sys
+import time
+
+host = sys.argv[1]
+address = socket.gethostbyname(host)
+selector = selectors.DefaultSelector()
+open_ports = []
+BATCH = 512
+for first in range(1, 65536, BATCH):
+    pending = {}
+    for port in range(first, min(first + BATCH, 65536)):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.connect_ex((address, port))
+        selector.register(sock, selectors.EVENT_WRITE, port)
+        pending[port] = sock
+    # Refusals arrive at once on a LAN; a dropped SYN is given two seconds.
+    deadline = time.time() + 2
+    while pending and time.time() < deadline:
+        for key, _ in selector.select(timeout=max(0.0, deadline - time.time())):
+            if key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                open_ports.append(key.data)
+            selector.unregister(key.fileobj)
+            key.fileobj.close()
+            del pending[key.data]
+    for sock in pending.values():
+        selector.unregister(sock)
+        sock.close()
+print(json.dumps({"host": host, "address": address, "open": sorted(open_ports)}))

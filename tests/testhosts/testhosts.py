@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Test hosts: small Debian servers in system containers, so that no test converges this machine.
+
+Each test host is a Debian bookworm container with systemd as PID 1, sshd,
+and its own Docker Engine (Docker in Docker), on a Docker network of its
+deployment, reachable over SSH with a key made for that deployment. The
+scenarios deploy to them exactly as a user deploys to servers: Ansible over
+SSH, with the collection installed from its tarball.
+
+  testhosts.py image                      build the image once (cached by a hash of its inputs)
+  testhosts.py up NAME HOST:GROUP[,GROUP] ... [--domain D]
+                                          start the hosts of deployment NAME, write its inventory
+  testhosts.py share NAME ALIAS           let scenario deployment ALIAS use NAME's hosts
+  testhosts.py ssh NAME HOST [COMMAND]    a shell (or a command) on a test host
+  testhosts.py down NAME | --all          remove the hosts, their volumes and network (an
+                                          alias: only the alias)
+
+The hosts get nearly every capability and a writable /proc/sys (systemd and
+dockerd need them): fine for throwaway CI machines, not for anything else.
+Only containers carrying this harness's label are ever removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+IMAGE_DIR = os.path.join(HERE, "image")
+STATE = os.path.join(REPO, ".cache", "testhosts")
+LABEL = "sovereign.registry.testhost"
+IMAGE = "sovereign-testhost"
+# Networks of test deployments are /24s taken from here, skipping any in use.
+SUBNETS = ipaddress.ip_network("10.231.0.0/16")
+RUN_FLAGS = [
+    # --privileged fails where dockerd itself lacks CAP_SYS_RESOURCE; this is
+    # everything else, and what systemd and an inner dockerd need.
+    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+    "--cgroupns=private", "--tmpfs", "/run:rw,exec,mode=755", "--tmpfs", "/run/lock",
+    # overlay2 works on a volume, not on the container's own overlay (dockerd
+    # would silently fall back to vfs). Removed with the host (rm -v).
+    "--mount", "type=volume,target=/var/lib/docker",
+]
+SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+               "-o", "ConnectTimeout=2", "-o", "BatchMode=yes"]
+
+
+def run(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    proc = subprocess.run(list(args), capture_output=True, text=True, check=False, **kwargs)
+    if check and proc.returncode != 0:
+        raise SystemExit("%s failed (%d): %s%s" % (" ".join(args[:4]), proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
+    return proc
+
+
+def log(message: str) -> None:
+    print("testhosts: " + message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------- image
+
+def packages() -> List[str]:
+    with open(os.path.join(IMAGE_DIR, "packages"), encoding="utf-8") as handle:
+        return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+
+
+def image_tag() -> str:
+    """The image's tag: a hash of every input (the files in image/ and the build recipe below)."""
+    digest = hashlib.sha256(inspect.getsource(build_image).encode())
+    for name in sorted(os.listdir(IMAGE_DIR)):
+        with open(os.path.join(IMAGE_DIR, name), "rb") as handle:
+            digest.update(name.encode() + b"\0" + handle.read())
+    return "%s:%s" % (IMAGE, digest.hexdigest()[:16])
+
+
+def build_image(tag: str) -> None:
+    """mmdebstrap a minimal bookworm with the packages, import it, and add what docker import cannot set."""
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="testhost-image-") as tmp:
+        rootfs = os.path.join(tmp, "rootfs.tar")
+        run("mmdebstrap", "--variant=minbase", "--quiet",
+            # merged /usr without pulling perl (usrmerge) in
+            "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+            "--include=" + ",".join(packages()),
+            # each host gets its machine-id and SSH host keys when it boots
+            "--customize-hook=rm -f \"$1\"/etc/ssh/ssh_host_*; : > \"$1\"/etc/machine-id",
+            "--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin",
+            "bookworm", rootfs)
+        base = tag.replace(IMAGE, IMAGE + "-rootfs")
+        run("docker", "import", rootfs, base)
+    run("docker", "build", "--quiet", "--build-arg", "BASE=" + base, "--label", "%s.image=%s" % (LABEL, tag),
+        "-t", tag, IMAGE_DIR)
+    run("docker", "rmi", base)
+    log("built %s in %.0f s" % (tag, time.time() - started))
+
+
+def ensure_image() -> str:
+    tag = image_tag()
+    if run("docker", "image", "inspect", tag, check=False).returncode != 0:
+        if not shutil.which("mmdebstrap"):
+            raise SystemExit("mmdebstrap is missing: apt-get install mmdebstrap (scripts/bootstrap does)")
+        build_image(tag)
+    return tag
+
+
+# ------------------------------------------------------------------ hosts
+
+def demo_domain() -> str:
+    import yaml  # the controller's virtualenv has it (ansible needs it)
+    with open(os.path.join(REPO, "demo", "group_vars", "all", "main.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["sovereign_registry_domain"]
+
+
+def state_dir(name: str) -> str:
+    return os.path.join(STATE, name)
+
+
+def free_subnet() -> ipaddress.IPv4Network:
+    used = []
+    for network in run("docker", "network", "ls", "-q").stdout.split():
+        for config in json.loads(run("docker", "network", "inspect", network).stdout)[0]["IPAM"]["Config"] or []:
+            if config.get("Subnet"):
+                used.append(ipaddress.ip_network(config["Subnet"]))
+    for subnet in SUBNETS.subnets(new_prefix=24):
+        if not any(subnet.overlaps(other) for other in used):
+            return subnet
+    raise SystemExit("no free /24 left in %s" % SUBNETS)
+
+
+def container(name: str, host: str) -> str:
+    return "sovereign-test-%s-%s" % (name, host)
+
+
+def ssh(key: str, address: str, command: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run("ssh", "-i", key, *SSH_OPTIONS, "root@" + address, command, check=check)
+
+
+def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
+    """Start the hosts of a deployment; return its inventory directory."""
+    if run("docker", "ps", "-aq", "--filter", "label=%s=%s" % (LABEL, name)).stdout.strip():
+        raise SystemExit("test deployment %s exists already: testhosts.py down %s first" % (name, name))
+    started = time.time()
+    tag = ensure_image()
+    directory = state_dir(name)
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, mode=0o700)
+    key = os.path.join(directory, "id_ed25519")
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sovereign-test-" + name, "-f", key)
+    subnet = free_subnet()
+    network = "sovereign-test-" + name
+    run("docker", "network", "create", "--label", "%s=%s" % (LABEL, name), "--subnet", str(subnet), network)
+    addresses = {host: str(subnet.network_address + 10 + i) for i, host in enumerate(hosts)}
+    servers = [host for host, groups in hosts.items() if "registry_servers" in groups]
+    extra_hosts = ["--add-host=%s:%s" % (host, address) for host, address in addresses.items()]
+    if servers and domain:
+        # Clients find the registry by its name, as they would through DNS.
+        extra_hosts.append("--add-host=%s:%s" % (domain, addresses[servers[0]]))
+    for host, address in addresses.items():
+        run("docker", "run", "-d", "--name", container(name, host), "--hostname", host,
+            "--label", "%s=%s" % (LABEL, name), "--network", network, "--ip", address, *RUN_FLAGS, *extra_hosts,
+            "-v", "%s.pub:/root/.ssh/authorized_keys:ro" % key, tag)
+    for host, address in addresses.items():
+        wait_ready(key, host, address)
+    write_inventory(name, hosts, addresses, key)
+    log("%s: %d host(s) ready in %.1f s: %s" % (name, len(hosts), time.time() - started,
+                                                  ", ".join("%s %s" % item for item in addresses.items())))
+    return os.path.join(directory, "inventory")
+
+
+def wait_ready(key: str, host: str, address: str) -> None:
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if ssh(key, address, "true", check=False).returncode == 0:
+            break
+        time.sleep(0.3)
+    else:
+        raise SystemExit("test host %s (%s) never answered over SSH" % (host, address))
+    state = ssh(key, address, "systemctl is-system-running --wait; systemctl --failed --no-legend", check=False).stdout
+    if not state.startswith("running"):
+        raise SystemExit("test host %s did not boot cleanly: %s" % (host, state))
+
+
+def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str, str], key: str) -> None:
+    inventory = os.path.join(state_dir(name), "inventory")
+    # The demo's settings (users, ACL, domain); only the hosts differ.
+    shutil.copytree(os.path.join(REPO, "demo", "group_vars"), os.path.join(inventory, "group_vars"))
+    groups: Dict[str, dict] = {}
+    for host, host_groups in hosts.items():
+        for group in host_groups:
+            groups.setdefault(group, {"hosts": {}})["hosts"][host] = {"ansible_host": addresses[host]}
+    data = {"all": {"children": groups, "vars": {
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": key,
+        "ansible_ssh_common_args": " ".join(SSH_OPTIONS[:6]),
+        "ansible_ssh_pipelining": True,
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "sovereign_test_deployment": name,
+    }}}
+    with open(os.path.join(inventory, "hosts.yml"), "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+    # group_vars/all/*.yml load in name order, so this comes last: the demo
+    # passwords of this deployment stay with it (not in the user's home), and
+    # the images come from the archives the controller built, as they come
+    # to an air-gapped site.
+    with open(os.path.join(inventory, "group_vars", "all", "zz_testhosts.yml"), "w", encoding="utf-8") as handle:
+        json.dump({"demo_credentials_dir": os.path.join(state_dir(name), "credentials", "demo"),
+                   "sovereign_registry_credentials_dir": os.path.join(state_dir(name), "credentials", "onboarded"),
+                   "images_controller_archive_dir": os.path.join(REPO, ".cache", "images"),
+                   "images_source": "archive"}, handle)
+
+
+def share(name: str, alias: str) -> None:
+    """Let the scenario that would deploy ALIAS run against NAME's deployment instead."""
+    if not os.path.isdir(state_dir(name)):
+        raise SystemExit("no test deployment %s to share" % name)
+    if os.path.lexists(state_dir(alias)):
+        raise SystemExit("test deployment %s exists already" % alias)
+    os.symlink(name, state_dir(alias))
+
+
+def down(name: str | None) -> None:
+    if name and os.path.islink(state_dir(name)):
+        target = os.readlink(state_dir(name))
+        os.unlink(state_dir(name))
+        log("%s no longer shares the test hosts of %s" % (name, target))
+        return
+    selector = "label=%s=%s" % (LABEL, name) if name else "label=" + LABEL
+    containers = run("docker", "ps", "-aq", "--filter", selector).stdout.split()
+    if containers:
+        run("docker", "rm", "-f", "-v", *containers)
+    for network in run("docker", "network", "ls", "-q", "--filter", selector).stdout.split():
+        run("docker", "network", "rm", network)
+    if name:
+        shutil.rmtree(state_dir(name), ignore_errors=True)
+    else:
+        shutil.rmtree(STATE, ignore_errors=True)
+    log("removed %d test host(s) of %s" % (len(containers), name or "every deployment"))
+
+
+def main(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("image")
+    p_up = sub.add_parser("up")
+    p_up.add_argument("name")
+    p_up.add_argument("hosts", nargs="+", help="HOST:GROUP[,GROUP]")
+    p_up.add_argument("--domain", default=demo_domain())
+    p_down = sub.add_parser("down")
+    p_down.add_argument("name", nargs="?")
+    p_down.add_argument("--all", action="store_true")
+    p_ssh = sub.add_parser("ssh")
+    p_ssh.add_argument("name")
+    p_ssh.add_argument("host")
+    p_ssh.add_argument("remote", nargs=argparse.REMAINDER)
+    p_share = sub.add_parser("share")
+    p_share.add_argument("name")
+    p_share.add_argument("alias")
+    args = parser.parse_args(argv)
+    if args.command == "image":
+        print(ensure_image())
+    elif args.command == "up":
+        hosts = {spec.split(":")[0]: spec.split(":")[1].split(",") for spec in args.hosts}
+        print(up(args.name, hosts, args.domain))
+    elif args.command == "down":
+        if not args.name and not args.all:
+            parser.error("down needs NAME or --all")
+        down(None if args.all else args.name)
+    elif args.command == "ssh":
+        with open(os.path.join(state_dir(args.name), "inventory", "hosts.yml"), encoding="utf-8") as handle:
+            groups = json.load(handle)["all"]["children"].values()
+        address = next(g["hosts"][args.host]["ansible_host"] for g in groups if args.host in g["hosts"])
+        os.execvp("ssh", ["ssh", "-i", os.path.join(state_dir(args.name), "id_ed25519"), *SSH_OPTIONS,
+                          "root@" + address, *args.remote])
+    else:
+        share(args.name, args.alias)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
