@@ -39,7 +39,8 @@ options:
   anonymous_inversion:
     description:
       - What a logged-in account that gets less than an anonymous client on some repository is.
-      - A client that has logged in (C(docker login), every CI job) never falls back to docker_auth's anonymous
+      - >-
+        A client that has logged in (C(docker login), every CI job) never falls back to docker_auth's anonymous
         rules. With the tutorial's C(match: {account: "", name: "publicrepos/*"}), a logged-in user outside
         C(first_user_group) is denied a pull that works logged out: public repositories are not public to them.
       - C(error) (the default) fails. C(warning) accepts it, for a site that wants anonymous-only repositories.

@@ -12,6 +12,7 @@ SSH, with the collection installed from its tarball.
                                           start the hosts of deployment NAME, write its inventory
   testhosts.py share NAME ALIAS           let scenario deployment ALIAS use NAME's hosts
   testhosts.py ssh NAME HOST [COMMAND]    a shell (or a command) on a test host
+  testhosts.py list                       the test hosts and networks of this checkout
   testhosts.py down NAME | --all          remove the hosts, their volumes and network (an
                                           alias: only the alias)
 
@@ -40,6 +41,10 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 IMAGE_DIR = os.path.join(HERE, "image")
 STATE = os.path.join(REPO, ".cache", "testhosts")
 LABEL = "sovereign.registry.testhost"
+# Test hosts belong to the checkout that made them: `down --all` and the
+# names never touch another checkout's (a second run on the same machine).
+OWNER = hashlib.sha256(REPO.encode()).hexdigest()[:6]
+OWNER_LABEL = LABEL + ".owner"
 IMAGE = "sovereign-testhost"
 # Networks of test deployments are /24s taken from here, skipping any in use.
 SUBNETS = ipaddress.ip_network("10.231.0.0/16")
@@ -139,7 +144,7 @@ def free_subnet() -> ipaddress.IPv4Network:
 
 
 def container(name: str, host: str) -> str:
-    return "sovereign-test-%s-%s" % (name, host)
+    return "sovereign-test-%s-%s-%s" % (OWNER, name, host)
 
 
 def ssh(key: str, address: str, command: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -148,7 +153,7 @@ def ssh(key: str, address: str, command: str, check: bool = True) -> subprocess.
 
 def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
     """Start the hosts of a deployment; return its inventory directory."""
-    if run("docker", "ps", "-aq", "--filter", "label=%s=%s" % (LABEL, name)).stdout.strip():
+    if run("docker", "ps", "-aq", *selector(name)).stdout.strip():
         raise SystemExit("test deployment %s exists already: testhosts.py down %s first" % (name, name))
     started = time.time()
     tag = ensure_image()
@@ -158,8 +163,9 @@ def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
     key = os.path.join(directory, "id_ed25519")
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sovereign-test-" + name, "-f", key)
     subnet = free_subnet()
-    network = "sovereign-test-" + name
-    run("docker", "network", "create", "--label", "%s=%s" % (LABEL, name), "--subnet", str(subnet), network)
+    network = "sovereign-test-%s-%s" % (OWNER, name)
+    labels = ["--label", "%s=%s" % (LABEL, name), "--label", "%s=%s" % (OWNER_LABEL, OWNER)]
+    run("docker", "network", "create", *labels, "--subnet", str(subnet), network)
     addresses = {host: str(subnet.network_address + 10 + i) for i, host in enumerate(hosts)}
     servers = [host for host, groups in hosts.items() if "registry_servers" in groups]
     extra_hosts = ["--add-host=%s:%s" % (host, address) for host, address in addresses.items()]
@@ -168,7 +174,7 @@ def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
         extra_hosts.append("--add-host=%s:%s" % (domain, addresses[servers[0]]))
     for host, address in addresses.items():
         run("docker", "run", "-d", "--name", container(name, host), "--hostname", host,
-            "--label", "%s=%s" % (LABEL, name), "--network", network, "--ip", address, *RUN_FLAGS, *extra_hosts,
+            *labels, "--network", network, "--ip", address, *RUN_FLAGS, *extra_hosts,
             "-v", "%s.pub:/root/.ssh/authorized_keys:ro" % key, tag)
     for host, address in addresses.items():
         wait_ready(key, host, address)
@@ -220,6 +226,12 @@ def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str,
                    "images_source": "archive"}, handle)
 
 
+def selector(name: str | None) -> List[str]:
+    """docker --filter arguments for this checkout's test hosts of NAME, or all of them."""
+    found = ["--filter", "label=%s=%s" % (OWNER_LABEL, OWNER)]
+    return found + (["--filter", "label=%s=%s" % (LABEL, name)] if name else [])
+
+
 def share(name: str, alias: str) -> None:
     """Let the scenario that would deploy ALIAS run against NAME's deployment instead."""
     if not os.path.isdir(state_dir(name)):
@@ -235,11 +247,10 @@ def down(name: str | None) -> None:
         os.unlink(state_dir(name))
         log("%s no longer shares the test hosts of %s" % (name, target))
         return
-    selector = "label=%s=%s" % (LABEL, name) if name else "label=" + LABEL
-    containers = run("docker", "ps", "-aq", "--filter", selector).stdout.split()
+    containers = run("docker", "ps", "-aq", *selector(name)).stdout.split()
     if containers:
         run("docker", "rm", "-f", "-v", *containers)
-    for network in run("docker", "network", "ls", "-q", "--filter", selector).stdout.split():
+    for network in run("docker", "network", "ls", "-q", *selector(name)).stdout.split():
         run("docker", "network", "rm", network)
     if name:
         shutil.rmtree(state_dir(name), ignore_errors=True)
@@ -263,6 +274,7 @@ def main(argv: List[str]) -> int:
     p_ssh.add_argument("name")
     p_ssh.add_argument("host")
     p_ssh.add_argument("remote", nargs=argparse.REMAINDER)
+    sub.add_parser("list")
     p_share = sub.add_parser("share")
     p_share.add_argument("name")
     p_share.add_argument("alias")
@@ -276,6 +288,11 @@ def main(argv: List[str]) -> int:
         if not args.name and not args.all:
             parser.error("down needs NAME or --all")
         down(None if args.all else args.name)
+    elif args.command == "list":
+        hosts = run("docker", "ps", "-a", *selector(None), "--format", "{{.Names}}").stdout.split()
+        networks = run("docker", "network", "ls", *selector(None), "--format", "{{.Name}}").stdout.split()
+        for line in hosts + networks:
+            print(line)
     elif args.command == "ssh":
         with open(os.path.join(state_dir(args.name), "inventory", "hosts.yml"), encoding="utf-8") as handle:
             groups = json.load(handle)["all"]["children"].values()
