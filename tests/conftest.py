@@ -1,6 +1,8 @@
 """Make the collection importable as ansible_collections.sovereign.registry.
 
-scripts/bootstrap links this checkout into .cache/collections.
+Under pytest, scripts/bootstrap links this checkout into .cache/collections;
+under `ansible-test units` the checkout already sits in an
+ansible_collections tree on the import path.
 """
 
 import os
@@ -8,9 +10,12 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO, ".cache", "collections")
-if not os.path.isdir(os.path.join(COLLECTIONS, "ansible_collections", "sovereign", "registry")):
-    raise RuntimeError("run scripts/bootstrap first: %s has no sovereign.registry link" % COLLECTIONS)
-sys.path.insert(0, COLLECTIONS)
+if os.path.isdir(os.path.join(COLLECTIONS, "ansible_collections", "sovereign", "registry")):
+    sys.path.insert(0, COLLECTIONS)
+else:
+    import importlib.util
+    if importlib.util.find_spec("ansible_collections.sovereign.registry") is None:
+        raise RuntimeError("run scripts/bootstrap first: %s has no sovereign.registry link" % COLLECTIONS)
 
 
 import json

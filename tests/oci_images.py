@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Push test images straight through the registry API, as BuildKit would.
 
 The docker CLI here (no buildx) can build neither an image with a chosen
@@ -69,9 +68,9 @@ class Pusher:
     def blob(self, repository, data):
         scope = "repository:%s:pull,push" % repository
         digest = sha256(data)
-        status, _, _ = self.registry.call("HEAD", "/v2/%s/blobs/%s" % (repository, digest), scope, expect=(200, 404))
+        status = self.registry.call("HEAD", "/v2/%s/blobs/%s" % (repository, digest), scope, expect=(200, 404))[0]
         if status == 404:
-            _, headers, _ = self.registry.call("POST", "/v2/%s/blobs/uploads/" % repository, scope, expect=(202,))
+            headers = self.registry.call("POST", "/v2/%s/blobs/uploads/" % repository, scope, expect=(202,))[1]
             location = headers["location"]
             if not location.startswith("http"):
                 location = self.registry.url + location

@@ -36,7 +36,7 @@ def markdown(matrix, findings, title="Registry access"):
              "decides; the entry is named under the actions). %s marks a logged-in user who gets less than an "
              "anonymous client." % WARNING_MARK, ""]
     lines.append("| repository | sample | " + " | ".join(matrix["identities"]) + " |")
-    lines.append("| --- | --- | " + " | ".join("---" for _ in matrix["identities"]) + " |")
+    lines.append("| --- | --- | " + " | ".join("---" for _identity in matrix["identities"]) + " |")
     for row in matrix["rows"]:
         cells = []
         for who in matrix["identities"]:

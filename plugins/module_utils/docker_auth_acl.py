@@ -185,7 +185,7 @@ def go_path_match(pattern, name):
             if advanced:
                 continue
         while pattern:
-            _, chunk, pattern = _scan_chunk(pattern)
+            _star, chunk, pattern = _scan_chunk(pattern)
             _match_chunk(chunk, "")
         return False
     return name == ""

@@ -79,7 +79,7 @@ def identities(users, anonymous):
     """(display name, account, labels) of everyone who can ask for a token."""
     out = [("anonymous", "", {})] if anonymous else []
     out += [(u["name"], u["name"], user_labels(u)) for u in users if isinstance(u, dict) and u.get("name")]
-    if OTHER_USER[1] not in [account for _, account, _ in out]:
+    if OTHER_USER[1] not in [person[1] for person in out]:
         out.append(OTHER_USER)
     return out
 
@@ -354,7 +354,7 @@ def repository_rows(acl, users, anonymous, repositories=()):
             expansions = [pattern]
         else:
             expansions = []
-            for _, account, labels in people:
+            for _who, account, labels in people:
                 if not account and "${account}" in pattern:
                     continue
                 base = pattern.replace("${account}", account)
@@ -404,8 +404,11 @@ def _inversion_findings(acl, matrix, level, findings):
         # Before the first entry that decides for an affected account, so that
         # no entry above it changes meaning; at the end if none decides.
         deciding = [row["cells"][who]["entry"] for who in affected if row["cells"][who]["entry"] is not None]
-        place = ("before acl[%d]%s" % (min(deciding), " (%s)" % acl[min(deciding)]["comment"]
-                                        if acl[min(deciding)].get("comment") else "")) if deciding else "at the end"
+        place = "at the end"
+        if deciding:
+            first = min(deciding)
+            comment = acl[first].get("comment")
+            place = "before acl[%d]%s" % (first, " (%s)" % comment if comment else "")
         fix = '{match: {account: "/.+/", name: "%s"}, actions: [%s]}' % (row["label"], ", ".join(anonymous))
         findings.append(Finding(level=level, where="acl (%s)" % row["label"], message=(
             "logged-in accounts get less than an anonymous client on %s: anonymous may %s; %s. A client that has "

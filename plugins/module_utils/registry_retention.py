@@ -118,7 +118,7 @@ def validate_rules(rules):
 
 def parse_challenge(header):
     """Parameters of a ``Bearer realm="...",service="..."`` challenge."""
-    scheme, _, rest = (header or "").partition(" ")
+    scheme, _space, rest = (header or "").partition(" ")
     params = dict(re.findall(r'(\w+)="([^"]*)"', rest))
     return scheme.lower(), params
 
@@ -168,7 +168,7 @@ class Registry:
             if self.username:
                 pair = ("%s:%s" % (self.username, self.password or "")).encode()
                 headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-            status, _, body = self.request("GET", "%s?%s" % (realm, query), headers, None)
+            status, _headers, body = self.request("GET", "%s?%s" % (realm, query), headers, None)
             if status != 200:
                 raise RegistryError("token request for %s at %s answered %s (%s)%s" % (
                     scope, realm, status, body[:200].decode("utf-8", "replace").strip(),
@@ -201,7 +201,7 @@ class Registry:
         items = []
         path = "%s?n=%d" % (path, PAGE_SIZE)
         while path:
-            _, headers, body = self.call("GET", path, scope)
+            _status, headers, body = self.call("GET", path, scope)
             items.extend(json.loads(body).get(key) or [])
             path = _parse_link(headers.get("link"))
         return items
@@ -216,8 +216,8 @@ class Registry:
         """(digest, media type, size, parsed manifest); cached per digest."""
         key = (repository, reference)
         if key not in self.manifests:
-            _, headers, body = self.call("GET", "/v2/%s/manifests/%s" % (repository, reference),
-                                         "repository:%s:pull" % repository, {"Accept": ACCEPT})
+            _status, headers, body = self.call("GET", "/v2/%s/manifests/%s" % (repository, reference),
+                                               "repository:%s:pull" % repository, {"Accept": ACCEPT})
             parsed = json.loads(body)
             media_type = parsed.get("mediaType") or headers.get("content-type", "").split(";")[0]
             digest = headers.get("docker-content-digest")
@@ -231,14 +231,14 @@ class Registry:
     def created(self, repository, config):
         if config.get("mediaType") not in IMAGE_CONFIG_TYPES:
             return None
-        _, _, body = self.call("GET", "/v2/%s/blobs/%s" % (repository, config["digest"]),
-                               "repository:%s:pull" % repository)
+        body = self.call("GET", "/v2/%s/blobs/%s" % (repository, config["digest"]),
+                         "repository:%s:pull" % repository)[2]
         return parse_time(json.loads(body).get("created"))
 
     def delete_manifest(self, repository, digest):
         # 404: already gone (a rerun after an interrupted one).
-        status, _, _ = self.call("DELETE", "/v2/%s/manifests/%s" % (repository, digest),
-                                 "repository:%s:pull,delete" % repository, expect=(202, 404))
+        status = self.call("DELETE", "/v2/%s/manifests/%s" % (repository, digest),
+                           "repository:%s:pull,delete" % repository, expect=(202, 404))[0]
         return status == 202
 
 
@@ -367,7 +367,7 @@ def plan(rules, images, now):
     # A repository must keep a tag unless every deciding rule allows otherwise.
     refused = []
     for repository in sorted(images):
-        if not images[repository] or any(r == repository for r, _ in kept_tags):
+        if not images[repository] or any(kept[0] == repository for kept in kept_tags):
             continue
         rules_here = sorted({deleted_tags[(repository, t)]["index"] for t in images[repository]})
         if not all(rules[i - 1]["allow_delete_all"] for i in rules_here):

@@ -30,7 +30,9 @@ description:
     1.7.4 cannot hash with bcrypt 5.0) and C(bcrypt) on the host the module runs
     on; the roles run it on the controller.
 author:
-  - sovereign.registry maintainers
+  - sovereign.registry maintainers (@sovereign-registry)
+extends_documentation_fragment:
+  - sovereign.registry.attributes
 options:
   password:
     description:

@@ -23,8 +23,9 @@ description:
     as a self-contained HTML page, with the findings of M(sovereign.registry.docker_auth_acl) marked in it.
   - Runs on the controller; it changes nothing.
 author:
-  - sovereign.registry maintainers
+  - sovereign.registry maintainers (@sovereign-registry)
 extends_documentation_fragment:
+  - sovereign.registry.attributes
   - sovereign.registry.docker_auth_users_acl
 options:
   requests:

@@ -28,8 +28,9 @@ description:
     C(circleci)); C(name: x/*) globs, which do not reach nested repositories; a push grant without pull."
   - Runs on the controller; it changes nothing.
 author:
-  - sovereign.registry maintainers
+  - sovereign.registry maintainers (@sovereign-registry)
 extends_documentation_fragment:
+  - sovereign.registry.attributes
   - sovereign.registry.docker_auth_users_acl
 options:
   fail_on_warnings:

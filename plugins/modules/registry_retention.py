@@ -36,7 +36,9 @@ description:
   - The registry must allow deletes (C(storage.delete.enabled), the registry role's C(registry_delete_enabled)).
     The account needs the C(registry:catalog:*) scope and pull and delete on every repository.
 author:
-  - sovereign.registry maintainers
+  - sovereign.registry maintainers (@sovereign-registry)
+extends_documentation_fragment:
+  - sovereign.registry.attributes
 options:
   registry_url:
     description:
@@ -105,6 +107,7 @@ notes:
 attributes:
   check_mode:
     support: full
+    details: Lists what would be deleted and the bytes it would free; nothing is deleted.
   diff_mode:
     support: none
 """
@@ -139,16 +142,40 @@ deleted:
   type: list
   elements: dict
   contains:
-    repository: {description: Repository name., type: str}
-    tags: {description: Tags that pointed at it., type: list, elements: str}
-    digest: {description: Digest of the tagged manifest or index., type: str}
-    media_type: {description: Its media type., type: str}
-    created: {description: Creation time (ISO 8601)., type: str}
-    age_days: {description: Whole days since then., type: int}
-    rules: {description: Numbers (from 1) of the rules that decided., type: list, elements: int}
-    platforms: {description: For an index, its platforms (attestations not counted)., type: list, elements: str}
-    manifests: {description: Digests deleted, children first., type: list, elements: str}
-    bytes: {description: Bytes of its blobs that no kept image uses., type: int}
+    repository:
+      description: Repository name.
+      type: str
+    tags:
+      description: Tags that pointed at it.
+      type: list
+      elements: str
+    digest:
+      description: Digest of the tagged manifest or index.
+      type: str
+    media_type:
+      description: Its media type.
+      type: str
+    created:
+      description: Creation time (ISO 8601).
+      type: str
+    age_days:
+      description: Whole days since then.
+      type: int
+    rules:
+      description: Numbers (from 1) of the rules that decided.
+      type: list
+      elements: int
+    platforms:
+      description: For an index, its platforms (attestations not counted).
+      type: list
+      elements: str
+    manifests:
+      description: Digests deleted, children first.
+      type: list
+      elements: str
+    bytes:
+      description: Bytes of its blobs that no kept image uses.
+      type: int
   sample:
     - repository: publicrepos/app
       tags: [pr-3]
@@ -192,7 +219,7 @@ summary:
 import datetime
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves.urllib.error import HTTPError
+from urllib.error import HTTPError
 from ansible.module_utils.urls import Request, make_context
 
 from ansible_collections.sovereign.registry.plugins.module_utils.registry_retention import (
@@ -237,8 +264,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             registry_url=dict(type="str", required=True),
-            token_url=dict(type="str"),
-            token_headers=dict(type="dict", default={}),
+            token_url=dict(type="str", no_log=False),
+            token_headers=dict(type="dict", default={}, no_log=False),
             username=dict(type="str"),
             password=dict(type="str", no_log=True),
             ca_path=dict(type="path"),

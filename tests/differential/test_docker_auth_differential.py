@@ -67,7 +67,7 @@ def make_users(rng):
 
 def make_acl(rng):
     acl = []
-    for _ in range(14):
+    for _attempt in range(14):
         match = {}
         for field, choices in FIELD_CHOICES.items():
             if rng.random() < 0.6:
@@ -119,13 +119,13 @@ def _aimed_name(rng, pattern, account, labels, service):
 
 def make_requests(rng, users, acl, count):
     out = []
-    for _ in range(count):
+    for _attempt in range(count):
         user = rng.choice(users + [None, None])
         account = user["name"] if user else ""
         labels = user["labels"] if user else {}
         service = rng.choice(SERVICES)
         depth = rng.randint(1, 3)
-        name = "/".join(rng.choice(SEGMENTS + ([account] if account else [])) for _ in range(depth))
+        name = "/".join(rng.choice(SEGMENTS + ([account] if account else [])) for _attempt in range(depth))
         request_type = "registry" if rng.random() < 0.1 else "repository"
         ip = rng.choice(IPS)
         if acl and rng.random() < 0.7:
@@ -201,7 +201,7 @@ def run_round(seed, image, directory):
     session = requests.Session()
     url = "http://127.0.0.1:%d/auth/auth" % port
     try:
-        for _ in range(100):
+        for _attempt in range(100):
             try:
                 session.get(url, headers={"X-Real-IP": "127.0.0.1"}, timeout=1)
                 break

@@ -14,7 +14,7 @@ def certs(make_certs):
 
 
 def test_private_keys_are_0600_and_the_bundle_holds_no_key(certs, target):
-    etc, _ = certs
+    etc = certs[0]
     modes = target.sh("stat -c '%%a %%n' %s/token/signing.key %s/tls/ca.key %s/tls/server.key" % (etc, etc, etc)).stdout
     assert [line.split()[0] for line in modes.splitlines()] == ["600", "600", "600"], modes
     bundle = target.sh("cat %s/trust/token-bundle.pem" % etc).stdout

@@ -68,7 +68,7 @@ def registry(request, tmp_path):
            "--mount", "type=bind,source=%s,target=/var/lib/registry" % (tmp_path / "data"),
            "registry:" + version)
     url = "http://127.0.0.1:%d" % port
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             urllib.request.urlopen(url + "/v2/", timeout=1)
             break
@@ -150,7 +150,7 @@ def test_retention_then_gc_frees_space_and_keeps_every_kept_image(registry, run_
     assert again == digests["publicrepos/app:pr-1"]
     assert pull_digest("%s/publicrepos/app:pr-1" % registry["host"]) == again
 
-    second, _ = run_gc(registry)
+    second = run_gc(registry)[0]
     assert second == {"changed": False, "bytes_reclaimed": 0, "blobs": 0, "manifests": 0}
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Test hosts: small Debian servers in system containers, so that no test converges this machine.
 
 Each test host is a Debian bookworm container with systemd as PID 1, sshd,
@@ -179,8 +178,8 @@ def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
     for host, address in addresses.items():
         wait_ready(key, host, address)
     write_inventory(name, hosts, addresses, key)
-    log("%s: %d host(s) ready in %.1f s: %s" % (name, len(hosts), time.time() - started,
-                                                  ", ".join("%s %s" % item for item in addresses.items())))
+    listing = ", ".join("%s %s" % item for item in addresses.items())
+    log("%s: %d host(s) ready in %.1f s: %s" % (name, len(hosts), time.time() - started, listing))
     return os.path.join(directory, "inventory")
 
 

@@ -29,7 +29,8 @@ def render(fmt):
 def test_committed_example_is_what_the_code_renders_now():
     for fmt in ("md", "html"):
         with open(os.path.join(EXAMPLE, "access-report.%s" % fmt), encoding="utf-8") as f:
-            assert f.read() == render(fmt), "regenerate with: ansible-playbook -i inventory.example playbooks/access_report.yml -e access_report_dir=$PWD/docs/examples/tutorial"
+            assert f.read() == render(fmt), ("regenerate with: ansible-playbook -i inventory.example "
+                                             "playbooks/access_report.yml -e access_report_dir=$PWD/docs/examples/tutorial")
 
 
 def test_example_report_lets_every_account_pull_public_repositories():

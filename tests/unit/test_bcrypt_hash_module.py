@@ -1,5 +1,6 @@
 """Run the bcrypt_hash module through ansible itself: arguments, no_log, idempotence."""
 
+
 def test_new_hash_then_unchanged(run_module):
     proc, first = run_module("bcrypt_hash", {"password": "correct horse battery", "cost": 4})
     assert proc.returncode == 0 and first["changed"] is True

@@ -11,11 +11,12 @@ USERS = [{"name": "admin"}, {"name": "firstuser", "groups": ["first_user_group"]
 OK_ENTRY = {"match": {"account": "admin"}, "actions": ["*"]}
 
 
-def findings(acl, users=USERS, anonymous=True, level=None):
-    return [(f["where"], f["message"]) for f in check(acl, users, anonymous) if level is None or f["level"] == level]
+def findings(acl, users=None, anonymous=True, level=None):
+    return [(f["where"], f["message"]) for f in check(acl, USERS if users is None else users, anonymous)
+            if level is None or f["level"] == level]
 
 
-def only(acl, where, fragment, level="error", users=USERS):
+def only(acl, where, fragment, level="error", users=None):
     found = findings(acl, users, level=level)
     assert any(w == where and fragment in m for w, m in found), found
 
@@ -94,7 +95,7 @@ def test_label_placeholder_inside_match_labels():
 @pytest.mark.parametrize("name", ["First", "a:b", "", "a..b", "x" * 65, "-a"])
 def test_user_names_docker_auth_cannot_take(name):
     messages = findings([OK_ENTRY], [{"name": name}], level="error")
-    assert any(w == "users[0].name" for w, _ in messages), messages
+    assert any(w == "users[0].name" for w, _message in messages), messages
 
 
 def test_label_value_with_glob_syntax():
@@ -143,8 +144,8 @@ def test_push_without_pull():
 TUTORIAL_PUBLIC = {"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"]}
 
 
-def inversion(acl, users=USERS, **kwargs):
-    return [f for f in check(acl, users, True, **kwargs) if f["where"].startswith("acl (")]
+def inversion(acl, users=None, **kwargs):
+    return [f for f in check(acl, USERS if users is None else users, True, **kwargs) if f["where"].startswith("acl (")]
 
 
 def test_logged_in_accounts_that_get_less_than_anonymous_are_an_error_naming_them_and_the_fix():

@@ -98,8 +98,8 @@ def test_first_matching_rule_decides_a_tag():
 
 
 def test_glob_star_does_not_cross_a_slash():
-    images = {"team/sub/app": {"pr-1": image("sha256:a", 100)}, "team/app": {"pr-1": image("sha256:b", 100),
-                                                                           "main": image("sha256:c", 1)}}
+    images = {"team/sub/app": {"pr-1": image("sha256:a", 100)},
+              "team/app": {"pr-1": image("sha256:b", 100), "main": image("sha256:c", 1)}}
     decided = plan(rules({"repository": "team/*", "tags": "pr-*", "older_than_days": 1}), images, NOW)
     assert deleted_tags(decided) == ["team/app:pr-1"]
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Compare OCI conformance results test by test: the stack must pass what the bare registry passes.
 
   compare.py BARE_JUNIT STACK_JUNIT [STACK_JUNIT ...]

@@ -18,9 +18,12 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def as_bytes(number):
+    return number.to_bytes((number.bit_length() + 7) // 8, "big")
+
+
 def thumbprint(public_key):
     numbers = public_key.public_numbers()
-    as_bytes = lambda n: n.to_bytes((n.bit_length() + 7) // 8, "big")  # noqa: E731
     jwk = json.dumps({"e": b64url(as_bytes(numbers.e)), "kty": "RSA", "n": b64url(as_bytes(numbers.n))},
                      separators=(",", ":"), sort_keys=True)
     return b64url(hashlib.sha256(jwk.encode()).digest())

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Docker CLI steps of the storage scenario; each prints JSON.
 
   fill REGISTRY REPOSITORY DIR --size-mb N --max N
