@@ -4,7 +4,8 @@ A copy of this checkout stands for the user's clone, with its own HOME (the
 vault password goes to ~/.vault-pass) and no virtualenv of ours on PATH. The
 README's two marked blocks run as they are written; in between, the test
 fills in the names as the README tells the user to: the hosts (here the
-test hosts' addresses and SSH key) and the passwords. Nothing is deployed to
+test hosts' addresses and SSH key), the passwords, and (no image registry
+is reachable here) the directory of the image archives. Nothing is deployed to
 this machine.
 """
 
@@ -63,6 +64,9 @@ def fill_in_the_names(clone, test_hosts):
     groups["docker_clients"]["hosts"] = {"build1.example.org": dict(login, ansible_host=address["build1"])}
     with open(hosts_file, "w", encoding="utf-8") as handle:
         yaml.safe_dump(inventory, handle)
+    # These test hosts reach no image registry: the archives scripts/test built.
+    with open(os.path.join(clone, "inventory", "group_vars", "registry_servers", "vars.yml"), "a", encoding="utf-8") as handle:
+        handle.write("images_controller_archive_dir: %s\n" % os.path.join(REPO, ".cache", "images"))
     vault_file = os.path.join(clone, "inventory", "group_vars", "registry_servers", "vault.yml")
     with open(vault_file, encoding="utf-8") as handle:
         vault = handle.read()
