@@ -27,7 +27,7 @@ import tarfile
 import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "collections"))
-from ansible_collections.sovereign.registry.plugins.module_utils.registry_retention import (  # noqa: E402
+from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import (  # noqa: E402
     OCI_INDEX, OCI_MANIFEST, Registry)
 
 CONFIG = "application/vnd.oci.image.config.v1+json"

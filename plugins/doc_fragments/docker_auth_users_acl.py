@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Options shared by docker_auth_acl and docker_auth_access (USERS_AND_ACL_OPTIONS)."""
+    """Options shared by sovereign_registry_docker_auth_acl and docker_auth_access (USERS_AND_ACL_OPTIONS)."""
 
     DOCUMENTATION = r"""
 options:

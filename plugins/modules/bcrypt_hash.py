@@ -16,8 +16,10 @@ description:
   - When O(current_hash) still verifies O(password) it is returned unchanged
     with C(changed=false), so a configuration that embeds the hash is not
     rewritten on every run.
-  - Refuses an empty password, and a password longer than 72 bytes in UTF-8,
-    which bcrypt would silently truncate.
+  - >-
+    Checks every rule a password must meet, before anything else, with a message that names it (O(name)): it
+    must be there, must not be empty, must have at least O(min_length) characters, and at most 72 bytes in
+    UTF-8, which bcrypt would otherwise silently truncate. No other place in the collection checks passwords.
   - >-
     Cost: docker_auth checks the hash on every token request, and the docker
     client asks for a token for every pull or push of a repository (and on
@@ -36,9 +38,19 @@ extends_documentation_fragment:
 options:
   password:
     description:
-      - The password to hash. 1 to 72 bytes in UTF-8.
+      - The password to hash, of at least O(min_length) characters and at most 72 bytes in UTF-8.
     type: str
-    required: true
+  name:
+    description:
+      - What the password is, for messages, for example C(sovereign_registry_docker_auth_users[2] (alice) password).
+    type: str
+    default: password
+  min_length:
+    description:
+      - The fewest characters accepted. The docker_auth role and onboarding pass
+        C(sovereign_registry_docker_auth_password_min_length).
+    type: int
+    default: 1
   current_hash:
     description:
       - The hash in use now, for example read back from the deployed
@@ -99,7 +111,7 @@ changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sovereign.registry.plugins.module_utils.htpasswd_bcrypt import (
+from ansible_collections.sovereign.registry.plugins.module_utils._passwords import (
     DEFAULT_COST,
     PasswordError,
     ensure_hash,
@@ -109,19 +121,18 @@ from ansible_collections.sovereign.registry.plugins.module_utils.htpasswd_bcrypt
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            password=dict(type="str", required=True, no_log=True),
+            password=dict(type="str", no_log=True),
             current_hash=dict(type="str", no_log=False),
             cost=dict(type="int", default=DEFAULT_COST),
+            name=dict(type="str", default="password"),
+            min_length=dict(type="int", default=1),
         ),
         supports_check_mode=True,
     )
+    p = module.params
     try:
-        hashed, changed = ensure_hash(
-            module.params["password"], module.params["current_hash"], module.params["cost"]
-        )
-    except ImportError as exc:
-        module.fail_json(msg=str(exc))
-    except (PasswordError, ValueError) as exc:
+        hashed, changed = ensure_hash(p["password"], p["current_hash"], p["cost"], p["name"], p["min_length"])
+    except (ImportError, PasswordError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=changed, hash=hashed)
 

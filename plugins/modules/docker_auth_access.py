@@ -84,8 +84,8 @@ seealso:
 EXAMPLES = r"""
 - name: May firstuser push to publicrepos/tool?
   sovereign.registry.docker_auth_access:
-    users: "{{ docker_auth_users }}"
-    acl: "{{ docker_auth_acl }}"
+    users: "{{ sovereign_registry_docker_auth_users }}"
+    acl: "{{ sovereign_registry_docker_auth_acl }}"
     requests:
       - {account: firstuser, name: publicrepos/tool, actions: [pull, push]}
       - {account: "", name: publicrepos/tool, actions: [pull, push]}
@@ -94,8 +94,8 @@ EXAMPLES = r"""
 
 - name: Write the access report as a web page
   sovereign.registry.docker_auth_access:
-    users: "{{ docker_auth_users }}"
-    acl: "{{ docker_auth_acl }}"
+    users: "{{ sovereign_registry_docker_auth_users }}"
+    acl: "{{ sovereign_registry_docker_auth_acl }}"
     report: html
   delegate_to: localhost
   register: access_html
@@ -135,21 +135,32 @@ report:
   returned: when report is markdown or html
   type: str
 matrix:
-  description: The data behind the report, identities by repository rows.
-  returned: when report is markdown or html
+  description: Who may do what, identities by repository rows (the data behind the report).
+  returned: always
   type: dict
+rights:
+  description: Each identity's rights, by repository pattern (anonymous, each user, and any other user).
+  returned: always
+  type: dict
+  sample: {anonymous: {"publicrepos/*": [pull]}, firstuser: {"publicrepos/*": [pull, push], "firstuser/*": [delete, pull, push]}}
+beyond_anonymous:
+  description: For each identity, the repository patterns where it gets more than an anonymous client, and those actions.
+  returned: always
+  type: dict
+  sample: {ci-web: {"web/*": [pull, push]}, firstuser: {"publicrepos/*": [push]}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sovereign.registry.plugins.module_utils import access_report
-from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl import authorize, normalise_request
-from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import (
-    USERS_AND_ACL_OPTIONS,
+from ansible_collections.sovereign.registry.plugins.module_utils import _access_report
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_access import (
     access_matrix,
-    check,
-    user_labels,
-    without_passwords,
+    beyond_anonymous,
+    rights,
 )
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import authorize, normalise_request
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_checks import check
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_options import USERS_AND_ACL_OPTIONS
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import user_labels
 
 REQUEST_OPTIONS = dict(
     account=dict(type="str", default=""),
@@ -187,14 +198,14 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    users = without_passwords(p["users"])
     try:
-        out = dict(changed=False, results=answer(p["acl"], users, p["requests"]))
+        matrix = access_matrix(p["acl"], p["users"], p["anonymous"], p["repositories"])
+        out = dict(changed=False, results=answer(p["acl"], p["users"], p["requests"]), matrix=matrix,
+                   rights=rights(matrix), beyond_anonymous=beyond_anonymous(matrix))
         if p["report"] != "none":
-            findings = check(p["acl"], users, p["anonymous"], p["repositories"])
-            matrix = access_matrix(p["acl"], users, p["anonymous"], p["repositories"])
-            render = access_report.markdown if p["report"] == "markdown" else access_report.html_page
-            out.update(report=render(matrix, findings, p["report_title"]), matrix=matrix)
+            findings = check(p["acl"], p["users"], p["anonymous"], p["repositories"])
+            render = _access_report.markdown if p["report"] == "markdown" else _access_report.html_page
+            out.update(report=render(matrix, findings, p["report_title"]))
     except ImportError as exc:
         module.fail_json(msg="docker_auth_access needs google-re2 on the controller: %s" % exc)
     module.exit_json(**out)

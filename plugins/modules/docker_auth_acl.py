@@ -64,9 +64,9 @@ seealso:
 EXAMPLES = r"""
 - name: Check the users and ACL before templating docker_auth's config
   sovereign.registry.docker_auth_acl:
-    users: "{{ docker_auth_users }}"
-    acl: "{{ docker_auth_acl }}"
-    anonymous: "{{ docker_auth_anonymous }}"
+    users: "{{ sovereign_registry_docker_auth_users }}"
+    acl: "{{ sovereign_registry_docker_auth_acl }}"
+    anonymous: "{{ sovereign_registry_docker_auth_anonymous }}"
   delegate_to: localhost
   no_log: false
 
@@ -109,11 +109,8 @@ warnings_found:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import (
-    USERS_AND_ACL_OPTIONS,
-    check,
-    without_passwords,
-)
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_checks import check
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_options import USERS_AND_ACL_OPTIONS
 
 
 def main():
@@ -123,11 +120,11 @@ def main():
         supports_check_mode=True,
     )
     try:
-        findings = check(module.params["acl"], without_passwords(module.params["users"]),
+        findings = check(module.params["acl"], module.params["users"],
                          module.params["anonymous"], module.params["repositories"],
                          module.params["anonymous_inversion"])
     except ImportError as exc:
-        module.fail_json(msg="docker_auth_acl needs google-re2 on the controller: %s" % exc)
+        module.fail_json(msg="sovereign_registry_docker_auth_acl needs google-re2 on the controller: %s" % exc)
     errors = [dict(f) for f in findings if f["level"] == "error"]
     warnings = [dict(f) for f in findings if f["level"] == "warning"]
     for finding in warnings:

@@ -33,7 +33,7 @@ description:
     that matches tags with neither O(rules[].keep_last) nor O(rules[].older_than_days), and a plan that leaves a
     repository without any tag, unless the deciding rules say O(rules[].allow_delete_all=true)."
   - In check mode, returns exactly what would be deleted and the bytes that would be freed.
-  - The registry must allow deletes (C(storage.delete.enabled), the registry role's C(registry_delete_enabled)).
+  - The registry must allow deletes (C(storage.delete.enabled), the registry role's C(sovereign_registry_registry_delete_enabled)).
     The account needs the C(registry:catalog:*) scope and pull and delete on every repository.
 author:
   - sovereign.registry maintainers (@sovereign-registry)
@@ -222,9 +222,8 @@ from ansible.module_utils.basic import AnsibleModule
 from urllib.error import HTTPError
 from ansible.module_utils.urls import Request, make_context
 
-from ansible_collections.sovereign.registry.plugins.module_utils.registry_retention import (
-    Registry,
-    RegistryError,
+from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import Registry, RegistryError
+from ansible_collections.sovereign.registry.plugins.module_utils._retention import (
     RetentionError,
     apply,
     inventory,

@@ -25,6 +25,10 @@ GOOD_USERS = [
 GOOD_ACL = [{"match": {"account": "admin"}, "actions": ["*"], "comment": "admin"}]
 
 CASES = {
+    "variable under its name before 0.2.0": (
+        {"sovereign_registry_docker_auth_token_expiration": 300},
+        "sovereign_registry_docker_auth_token_expiration is now sovereign_registry_docker_auth_token_expiration: rename it in the inventory",
+    ),
     "domain with scheme": (
         {"sovereign_registry_domain": "https://registry.example.org"},
         "sovereign_registry_domain=\"https://registry.example.org\" is not a lower-case DNS name",
@@ -38,83 +42,84 @@ CASES = {
         "is not a supported distribution release",
     ),
     "tutorial require_account key": (
-        {"docker_auth_acl": [{"match": {"account": "admin"}, "actions": ["*"], "require_account": True}]},
+        {"sovereign_registry_docker_auth_acl": [{"match": {"account": "admin"}, "actions": ["*"], "require_account": True}]},
         "acl[0].require_account: unknown key: docker_auth ignores it, so it does nothing; to require a login put account",
     ),
     "unknown match key": (
-        {"docker_auth_acl": [{"match": {"acount": "admin"}, "actions": ["*"]}]},
+        {"sovereign_registry_docker_auth_acl": [{"match": {"acount": "admin"}, "actions": ["*"]}]},
         "acl[0].match.acount: unknown match key (docker_auth silently ignores it",
     ),
     "ACL entry without actions": (
-        {"docker_auth_acl": [{"match": {"account": "admin"}}]},
+        {"sovereign_registry_docker_auth_acl": [{"match": {"account": "admin"}}]},
         "acl[0].actions: missing or not a list of strings",
     ),
     "weak password": (
-        {"docker_auth_users": [{"name": "admin", "password": "short-pw"}]},
-        "docker_auth_users[0] (admin) needs a `password` of at least 12 characters",
+        {"sovereign_registry_docker_auth_users": [{"name": "admin", "password": "short-pw"}]},
+        "sovereign_registry_docker_auth_users[0] (admin) password has 8 characters: use at least 12",
     ),
     "over-long password": (
-        {"docker_auth_users": [{"name": "admin", "password": "p" * 80}]},
+        {"sovereign_registry_docker_auth_users": [{"name": "admin", "password": "p" * 80}]},
         "80 bytes long in UTF-8; bcrypt only uses the first 72 bytes",
     ),
     "user name with upper case": (
-        {"docker_auth_users": [{"name": "FirstUser", "password": "first-password-0123"}]},
+        {"sovereign_registry_docker_auth_users": [{"name": "FirstUser", "password": "first-password-0123"}]},
         "users[0].name: 'FirstUser' cannot be a docker_auth account here",
     ),
     "user without password": (
-        {"docker_auth_users": [{"name": "admin"}]},
-        "docker_auth_users[0] (admin) needs a `password`",
+        {"sovereign_registry_docker_auth_users": [{"name": "admin"}]},
+        "sovereign_registry_docker_auth_users[0] (admin) password is missing: set one, from ansible-vault",
     ),
     "duplicate user": (
-        {"docker_auth_users": GOOD_USERS + [{"name": "admin", "password": "other-password-0123"}]},
+        {"sovereign_registry_docker_auth_users": GOOD_USERS + [{"name": "admin", "password": "other-password-0123"}]},
         "users[2].name: user 'admin' is defined twice",
     ),
     "nobody to let in": (
-        {"docker_auth_users": [], "docker_auth_anonymous": False},
+        {"sovereign_registry_docker_auth_users": [], "sovereign_registry_docker_auth_anonymous": False},
         "docker_auth would refuse to start",
     ),
     "regex RE2 refuses": (
-        {"docker_auth_acl": [{"match": {"name": "/^(?!private)/"}, "actions": ["pull"]}]},
+        {"sovereign_registry_docker_auth_acl": [{"match": {"name": "/^(?!private)/"}, "actions": ["pull"]}]},
         "acl[0].match.name: RE2 (the engine docker_auth's Go regexp uses) refuses /^(?!private)/",
     ),
     "bad CIDR": (
-        {"docker_auth_acl": [{"match": {"ip": "10.0.0.0/33"}, "actions": ["pull"]}]},
+        {"sovereign_registry_docker_auth_acl": [{"match": {"ip": "10.0.0.0/33"}, "actions": ["pull"]}]},
         "acl[0].match.ip: '10.0.0.0/33' is neither an IP address nor a CIDR",
     ),
     "unknown placeholder": (
-        {"docker_auth_acl": [{"match": {"name": "${user}/*"}, "actions": ["pull"]}]},
+        {"sovereign_registry_docker_auth_acl": [{"match": {"name": "${user}/*"}, "actions": ["pull"]}]},
         "acl[0].match.name: unknown placeholder ${user}",
     ),
     "tutorial's public repositories that logged-in users cannot pull": (
-        {"docker_auth_acl": [{"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"]},
-                             {"match": {"account": "admin"}, "actions": ["*"]}]},
+        {"sovereign_registry_docker_auth_acl": [
+            {"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"]},
+            {"match": {"account": "admin"}, "actions": ["*"]}]},
         "acl (publicrepos/*): logged-in accounts get less than an anonymous client on publicrepos/*: anonymous may "
         "pull; firstuser may nothing, any other user may nothing. A client that has logged in (docker login, a CI job) "
         "never falls back to the anonymous rules. Add at the end the entry "
         '{match: {account: "/.+/", name: "publicrepos/*"}, actions: [pull]}',
     ),
     "unknown action": (
-        {"docker_auth_acl": [{"match": {"account": "admin"}, "actions": ["pul"]}]},
+        {"sovereign_registry_docker_auth_acl": [{"match": {"account": "admin"}, "actions": ["pul"]}]},
         "acl[0].actions: unknown action 'pul'",
     ),
     "s3 without bucket": (
-        {"registry_storage_driver": "s3"},
-        "with s3, set registry_s3.bucket",
+        {"sovereign_registry_registry_storage_driver": "s3"},
+        "with s3, set sovereign_registry_registry_s3.bucket",
     ),
     "short http secret": (
-        {"registry_http_secret": "tooshort"},
-        "registry_http_secret is shorter than 32 characters",
+        {"sovereign_registry_registry_http_secret": "tooshort"},
+        "sovereign_registry_registry_http_secret is shorter than 32 characters",
     ),
     "disk guard resumes below its threshold": (
-        {"registry_disk_guard_min_free_mb": 4096, "registry_disk_guard_resume_free_mb": 1024},
-        "registry_disk_guard_resume_free_mb (1024) at least as large",
+        {"sovereign_registry_registry_disk_guard_min_free_mb": 4096, "sovereign_registry_registry_disk_guard_resume_free_mb": 1024},
+        "sovereign_registry_registry_disk_guard_resume_free_mb (1024) at least as large",
     ),
     "garbage collection schedule systemd cannot read": (
-        {"registry_gc_timer_enabled": True, "registry_gc_timer_schedule": "Sunday 25:00"},
-        "registry_gc_timer_schedule \"Sunday 25:00\" is not a systemd OnCalendar expression",
+        {"sovereign_registry_registry_gc_timer_enabled": True, "sovereign_registry_registry_gc_timer_schedule": "Sunday 25:00"},
+        "sovereign_registry_registry_gc_timer_schedule \"Sunday 25:00\" is not a systemd OnCalendar expression",
     ),
     "refusal message nginx cannot quote": (
-        {"nginx_refusal_storage_low_message": "disk full, call $ADMIN"},
+        {"sovereign_registry_nginx_refusal_storage_low_message": "disk full, call $ADMIN"},
         "may not contain a single quote, a $ or a backslash",
     ),
 }
@@ -122,30 +127,34 @@ CASES = {
 # gc.yml: bad retention rules and a missing password fail before anything is
 # deleted or changed (the module checks the rules before any request).
 GC_CASES = {
+    "variable under its name before 0.2.0": (
+        {"sovereign_registry_docker_auth_token_expiration": 300},
+        "sovereign_registry_docker_auth_token_expiration is now sovereign_registry_docker_auth_token_expiration: rename it in the inventory",
+    ),
     "retention glob that does not parse": (
-        {"registry_retention_rules": [{"repository": "publicrepos/[", "tags": "pr-*", "keep_last": 3}]},
+        {"sovereign_registry_registry_retention_rules": [{"repository": "publicrepos/[", "tags": "pr-*", "keep_last": 3}]},
         "rule 1: repository 'publicrepos/[' is not a valid glob",
     ),
     "negative keep_last": (
-        {"registry_retention_rules": [{"repository": "publicrepos/*", "tags": "pr-*", "keep_last": -1}]},
+        {"sovereign_registry_registry_retention_rules": [{"repository": "publicrepos/*", "tags": "pr-*", "keep_last": -1}]},
         "rule 1: keep_last must be a whole number of 0 or more, not -1",
     ),
     "negative age": (
-        {"registry_retention_rules": [{"repository": "publicrepos/*", "older_than_days": -14}]},
+        {"sovereign_registry_registry_retention_rules": [{"repository": "publicrepos/*", "older_than_days": -14}]},
         "rule 1: older_than_days must be a whole number of 0 or more, not -14",
     ),
     "rule that deletes every tag": (
-        {"registry_retention_rules": [{"repository": "publicrepos/*", "tags": "*"}]},
+        {"sovereign_registry_registry_retention_rules": [{"repository": "publicrepos/*", "tags": "*"}]},
         "rule 1: with neither keep_last nor older_than_days it deletes every tag it matches",
     ),
     "retention while deletes are disabled": (
-        {"registry_retention_rules": [{"repository": "publicrepos/*", "keep_last": 3}],
-         "registry_delete_enabled": False},
-        "registry_delete_enabled is false, so the registry refuses every delete",
+        {"sovereign_registry_registry_retention_rules": [{"repository": "publicrepos/*", "keep_last": 3}],
+         "sovereign_registry_registry_delete_enabled": False},
+        "sovereign_registry_registry_delete_enabled is false, so the registry refuses every delete",
     ),
     "retention user without password": (
-        {"registry_retention_rules": [{"repository": "publicrepos/*", "keep_last": 3}],
-         "registry_retention_username": "nobody"},
+        {"sovereign_registry_registry_retention_rules": [{"repository": "publicrepos/*", "keep_last": 3}],
+         "sovereign_registry_registry_retention_username": "nobody"},
         "Retention runs as nobody, who has no password",
     ),
 }
@@ -171,7 +180,7 @@ ALL_CASES.update({("gc.yml", name): case for name, case in GC_CASES.items()})
 @pytest.mark.parametrize("playbook, case", sorted(ALL_CASES))
 def test_bad_input_fails_before_the_host_is_touched(playbook, case, server, tmp_path):
     overrides, message = ALL_CASES[(playbook, case)]
-    extra = {"docker_auth_users": GOOD_USERS, "docker_auth_acl": GOOD_ACL}
+    extra = {"sovereign_registry_docker_auth_users": GOOD_USERS, "sovereign_registry_docker_auth_acl": GOOD_ACL}
     extra.update(overrides)
     before = server.snapshot(*WATCHED)
     assert before and not any(line.startswith("absent") for line in before), "the stack is not deployed: %s" % before
@@ -179,7 +188,7 @@ def test_bad_input_fails_before_the_host_is_touched(playbook, case, server, tmp_
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output[-3000:]
     assert message in " ".join(output.split()), output[-3000:]
-    for user in extra.get("docker_auth_users", []):
+    for user in extra.get("sovereign_registry_docker_auth_users", []):
         if user.get("password"):
             assert user["password"] not in output
     # site.yml: no role ran, they only start after every check passed;

@@ -4,7 +4,7 @@ Generates users (with labels) and ACLs covering globs, regexes,
 placeholders, labels, capture groups, IPs and services; runs the real
 cesanta/docker_auth:1.14.0 container with them; asks it for tokens for
 generated requests; decodes each token's access claim and checks that
-docker_auth_acl.authorize grants exactly the same actions.
+the simulator (_docker_auth_authz.authorize) grants exactly the same actions.
 
 Needs Docker Engine and the image cesanta/docker_auth:1.14.0 (scripts/test
 makes it available or reports this suite as blocked).
@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl import authorize
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import authorize
 
 IMAGE = os.environ.get("SOVEREIGN_DOCKER_AUTH_IMAGE", "cesanta/docker_auth:1.14.0")
 ROUNDS = [11, 22, 33, 44, 55]

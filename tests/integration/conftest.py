@@ -23,7 +23,7 @@ def make_certs(target):
     def make(domain):
         etc = "/tmp/sovereign-certs-%d" % len(made)
         made.append(etc)
-        extra = {"sovereign_registry_domain": domain, "sovereign_registry_etc_dir": etc, "certs_token_key_size": 2048}
+        extra = {"sovereign_registry_domain": domain, "sovereign_registry_etc_dir": etc, "sovereign_registry_certs_token_key_size": 2048}
         proc = target.playbook("tests/integration/certs_only.yml", extra)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
         return etc, extra

@@ -7,7 +7,8 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tests", "testhosts"))
-import testhosts  # noqa: E402,F401 pylint: disable=unused-import  (the harness, for the tests' fixtures)
+# The harness, re-exported for the tests' fixtures.
+import testhosts  # noqa: E402,F401 pylint: disable=unused-import
 
 # The collection as users have it: built and installed from its tarball
 # (scripts/install-collection).

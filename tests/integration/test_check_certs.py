@@ -43,8 +43,8 @@ def test_check_certs_fails_below_the_threshold_naming_the_files(certs, target):
 
 def test_expiry_script_warns_only_below_its_threshold(certs, target):
     etc, extra = certs
-    extra = dict(extra, certs_expiry_files=[etc + "/tls/ca.crt", etc + "/tls/server.crt"])
+    extra = dict(extra, sovereign_registry_certs_expiry_files=[etc + "/tls/ca.crt", etc + "/tls/server.crt"])
     for days, expected_rc in ((30, 0), (400, 1)):
-        proc = target.playbook("tests/integration/expiry_script.yml", dict(extra, certs_expiry_warn_days=days))
+        proc = target.playbook("tests/integration/expiry_script.yml", dict(extra, sovereign_registry_certs_expiry_warn_days=days))
         assert proc.returncode == 0, proc.stdout[-2000:]
         assert target.sh("/usr/local/sbin/sovereign-registry-check-certs", check=False).returncode == expected_rc

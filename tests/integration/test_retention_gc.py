@@ -19,7 +19,7 @@ import pytest
 
 from helpers import run_ansible
 from oci_images import Pusher, transport
-from ansible_collections.sovereign.registry.plugins.module_utils.registry_retention import Registry
+from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import Registry
 
 MOUNT_POINT = {"3": "/etc/distribution", "2": "/etc/docker/registry"}
 SEEDED = [
@@ -75,13 +75,15 @@ def registry(request, tmp_path):
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
     script = tmp_path / "sovereign-registry-gc"
-    extra = {"registry_gc_script": str(script), "sovereign_registry_major_version": int(major),
-             "sovereign_registry_image": "registry:" + version, "registry_data_dir": str(tmp_path / "data"),
-             "registry_config_dir": str(tmp_path / "config"), "registry_config_mount_point": MOUNT_POINT[major],
-             "sovereign_registry_switch_dir": str(tmp_path / "switches"), "registry_gc_settle_seconds": 1,
+    # No token auth here: a ready instance answers 200.
+    extra = {"sovereign_registry_registry_gc_script": str(script), "sovereign_registry_major_version": int(major),
+             "sovereign_registry_registry_ready_script": str(tmp_path / "sovereign-registry-ready"), "sovereign_registry_registry_ready_status": 200,
+             "sovereign_registry_image": "registry:" + version, "sovereign_registry_registry_data_dir": str(tmp_path / "data"),
+             "sovereign_registry_registry_config_dir": str(tmp_path / "config"), "__sovereign_registry_registry_config_mount_point": MOUNT_POINT[major],
+             "sovereign_registry_switch_dir": str(tmp_path / "switches"), "sovereign_registry_registry_gc_settle_seconds": 1,
              "sovereign_registry_registry_instances": 1, "sovereign_registry_registry_port": port,
-             "registry_container_name": name, "registry_drain_seconds": 1,
-             "registry_storage_driver": "filesystem",
+             "sovereign_registry_registry_container_name": name, "sovereign_registry_registry_drain_seconds": 1,
+             "sovereign_registry_registry_storage_driver": "filesystem",
              "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
     proc = run_ansible(["ansible-playbook", "tests/integration/gc_script.yml"], extra)
     assert proc.returncode == 0, proc.stdout[-2000:]

@@ -66,7 +66,7 @@ def fill_in_the_names(clone, test_hosts):
         yaml.safe_dump(inventory, handle)
     # These test hosts reach no image registry: the archives scripts/test built.
     with open(os.path.join(clone, "inventory", "group_vars", "registry_servers", "vars.yml"), "a", encoding="utf-8") as handle:
-        handle.write("images_controller_archive_dir: %s\n" % os.path.join(REPO, ".cache", "images"))
+        handle.write("sovereign_registry_images_controller_archive_dir: %s\n" % os.path.join(REPO, ".cache", "images"))
     vault_file = os.path.join(clone, "inventory", "group_vars", "registry_servers", "vault.yml")
     with open(vault_file, encoding="utf-8") as handle:
         vault = handle.read()

@@ -221,8 +221,8 @@ def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str,
     with open(os.path.join(inventory, "group_vars", "all", "zz_testhosts.yml"), "w", encoding="utf-8") as handle:
         json.dump({"demo_credentials_dir": os.path.join(state_dir(name), "credentials", "demo"),
                    "sovereign_registry_credentials_dir": os.path.join(state_dir(name), "credentials", "onboarded"),
-                   "images_controller_archive_dir": os.path.join(REPO, ".cache", "images"),
-                   "images_source": "archive"}, handle)
+                   "sovereign_registry_images_controller_archive_dir": os.path.join(REPO, ".cache", "images"),
+                   "sovereign_registry_images_source": "archive"}, handle)
 
 
 def selector(name: str | None) -> List[str]:

@@ -4,8 +4,9 @@ import os
 
 import yaml
 
-from ansible_collections.sovereign.registry.plugins.module_utils import access_report
-from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl_check import access_matrix, check
+from ansible_collections.sovereign.registry.plugins.module_utils import _access_report as access_report
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_access import access_matrix
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_checks import check
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(REPO, "docs", "examples", "tutorial")
@@ -13,11 +14,11 @@ EXAMPLE = os.path.join(REPO, "docs", "examples", "tutorial")
 
 def tutorial():
     data = {}
-    for name in ("vars.yml", "users.yml"):
+    for name in ("acl.yml", "users.yml"):
         with open(os.path.join(REPO, "inventory.example", "group_vars", "registry_servers", name)) as f:
             data.update(yaml.safe_load(f))
-    users = [{k: v for k, v in u.items() if k != "password"} for u in data["docker_auth_users"]]
-    return data["docker_auth_acl"], users
+    users = [{k: v for k, v in u.items() if k != "password"} for u in data["sovereign_registry_docker_auth_users"]]
+    return data["sovereign_registry_docker_auth_acl"], users
 
 
 def render(fmt):

@@ -1,4 +1,4 @@
-"""docker_auth_acl and docker_auth_access through ansible itself."""
+"""sovereign_registry_docker_auth_acl and docker_auth_access through ansible itself."""
 
 TUTORIAL_USERS = [{"name": "admin", "password": "never-shown-0123"},
                   {"name": "firstuser", "password": "never-shown-4567", "groups": ["first_user_group"]}]

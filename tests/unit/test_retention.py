@@ -4,8 +4,9 @@ import datetime
 
 import pytest
 
-from ansible_collections.sovereign.registry.plugins.module_utils.registry_retention import (
-    DOCKER_LIST, OCI_MANIFEST, RetentionError, parse_challenge, parse_time, plan, validate_rules)
+from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import (
+    DOCKER_LIST, OCI_MANIFEST, parse_challenge, parse_time)
+from ansible_collections.sovereign.registry.plugins.module_utils._retention import RetentionError, plan, validate_rules
 
 NOW = datetime.datetime(2026, 11, 27, 12, 0, tzinfo=datetime.timezone.utc)
 

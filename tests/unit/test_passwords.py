@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.sovereign.registry.plugins.module_utils import htpasswd_bcrypt as hb
+from ansible_collections.sovereign.registry.plugins.module_utils import _passwords as hb
 
 # bcrypt cost 4 keeps the tests fast; the default is checked separately.
 FAST = 4

@@ -1,35 +1,30 @@
 # -*- coding: utf-8 -*-
 # Copyright: sovereign.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Render who can do what (docker_auth_acl_check.access_matrix) as Markdown or HTML."""
+"""Render who may do what (an access matrix) and the findings as Markdown or self-contained HTML."""
 
 from __future__ import annotations
 
 import html
+from typing import Any, Mapping, Sequence, Set, Tuple
+
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_access import Matrix, less_than_anonymous
 
 WARNING_MARK = "⚠"
 
 
-def _cell(cell, flagged):
+def _cell(cell: Mapping[str, Any], flagged: bool) -> Tuple[str, str, bool]:
     text = ", ".join(cell["actions"]) if cell["actions"] else "—"
     entry = "acl[%d]" % cell["entry"] if cell["entry"] is not None else "no entry"
     return text, entry, flagged
 
 
-def _flags(matrix):
+def _flags(matrix: Matrix) -> Set[Tuple[str, str]]:
     """(row label, identity) pairs where a logged-in user gets less than anonymous."""
-    flagged = set()
-    if "anonymous" not in matrix["identities"]:
-        return flagged
-    for row in matrix["rows"]:
-        anonymous = set(row["cells"]["anonymous"]["actions"])
-        for who in matrix["identities"][1:]:
-            if anonymous - set(row["cells"][who]["actions"]):
-                flagged.add((row["label"], who))
-    return flagged
+    return {(row["label"], who) for row in matrix["rows"] for who in less_than_anonymous(matrix, row)}
 
 
-def markdown(matrix, findings, title="Registry access"):
+def markdown(matrix: Matrix, findings: Sequence[Mapping[str, str]], title: str = "Registry access") -> str:
     flags = _flags(matrix)
     lines = ["# %s" % title, "",
              "Actions each identity gets on a repository (docker_auth semantics: the first matching ACL entry "
@@ -51,7 +46,7 @@ def markdown(matrix, findings, title="Registry access"):
     return "\n".join(lines) + "\n"
 
 
-def html_page(matrix, findings, title="Registry access"):
+def html_page(matrix: Matrix, findings: Sequence[Mapping[str, str]], title: str = "Registry access") -> str:
     flags = _flags(matrix)
     esc = html.escape
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: sovereign.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Check docker_auth users and ACL before anything is deployed, and say who can do what.
+"""Check docker_auth users and ACL before anything is deployed.
 
 Pure Python, no Ansible import. Errors are mistakes docker_auth would
 refuse, silently ignore, or evaluate differently from what was written;
@@ -12,96 +12,60 @@ Each finding names where it is (``acl[3].match.name``) and the fix.
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set
 
-from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl import (
+from ansible_collections.sovereign.registry.plugins.module_utils import _go
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_access import (
+    Matrix,
+    access_matrix,
+    less_than_anonymous,
+)
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import (
     ACTIONS,
+    CAPTURE_GROUP,
     ENTRY_KEYS,
     MATCH_FIELDS,
     MATCH_KEYS,
-    BadPattern,
-    authorize,
-    go_path_match,
-    go_quote_meta,
+    PLACEHOLDER,
     is_regex,
+    match_string,
     parse_ip_pattern,
-    re2_compile,
+)
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import (
+    LABEL_KEY,
+    LABEL_VALUE,
+    USER_KEYS,
+    USER_NAME,
+    USER_NAME_MAX,
+    user_labels,
 )
 
-USER_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-LABEL_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
-# Label values are put into patterns unescaped: no glob or regex syntax.
-LABEL_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
-_CAPTURE_GROUP = re.compile(r"\$\{(.+?):(\d+)\}")
+# A regex with one of these is taken to name something literally.
 _LITERAL = re.compile(r"[A-Za-z0-9_-]")
-REQUEST_ACTIONS = ["delete", "pull", "push"]
-OTHER_REPOSITORY = "othernamespace/example"
-# A logged-in user with no groups or labels: what the next user onboarded gets.
-OTHER_USER = ("any other user", "otheruser", {})
 
 
-# The options docker_auth_acl and docker_auth_access share (AnsibleModule form).
-USERS_AND_ACL_OPTIONS = dict(
-    acl=dict(type="list", elements="raw", required=True),
-    users=dict(type="list", elements="dict", default=[], options=dict(
-        name=dict(type="str", required=True),
-        # Accepted so that the role's user list can be passed as it is; never read.
-        password=dict(type="str", no_log=True),
-        groups=dict(type="list", elements="str", default=[]),
-        labels=dict(type="dict", default={}),
-    )),
-    anonymous=dict(type="bool", default=True),
-    repositories=dict(type="list", elements="str", default=[]),
-)
-
-
-def without_passwords(users):
-    """The users as the checks need them: passwords are never read or returned."""
-    return [{k: v for k, v in u.items() if k != "password"} if isinstance(u, dict) else u for u in users]
-
-
-class Finding(dict):
+class Finding(Dict[str, str]):
     """{'level': 'error'|'warning', 'where': ..., 'message': ...}"""
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "%s: %s" % (self["where"], self["message"])
 
 
-def user_labels(user):
-    """docker_auth labels of a user: its `labels` plus `groups` as label `group`."""
-    labels = {k: list(v) for k, v in (user.get("labels") or {}).items()}
-    if user.get("groups"):
-        labels["group"] = list(labels.get("group", [])) + list(user["groups"])
-    return labels
-
-
-def identities(users, anonymous):
-    """(display name, account, labels) of everyone who can ask for a token."""
-    out = [("anonymous", "", {})] if anonymous else []
-    out += [(u["name"], u["name"], user_labels(u)) for u in users if isinstance(u, dict) and u.get("name")]
-    if OTHER_USER[1] not in [person[1] for person in out]:
-        out.append(OTHER_USER)
-    return out
-
-
-# ---------------------------------------------------------------------- users
-
-
-def _check_users(users, findings):
-    seen = set()
+def _check_users(users: Sequence[Any], findings: List[Finding]) -> None:
+    seen: Set[Any] = set()
     for i, user in enumerate(users):
         where = "users[%d]" % i
         if not isinstance(user, dict):
             findings.append(Finding(level="error", where=where, message="must be a mapping with name, groups, labels"))
             continue
-        unknown = sorted(set(user) - {"name", "password", "groups", "labels"})
+        unknown = sorted(set(user) - set(USER_KEYS))
         if unknown:
             findings.append(Finding(level="error", where=where, message="unknown keys %s; a user has name, password, groups, labels" % ", ".join(unknown)))
         name = user.get("name")
         if name == "":
             findings.append(Finding(level="error", where=where + ".name",
                                     message="the empty name is docker_auth's anonymous account; set anonymous: true instead"))
-        elif not isinstance(name, str) or not USER_NAME.match(name) or len(name) > 64:
+        elif not isinstance(name, str) or not USER_NAME.match(name) or len(name) > USER_NAME_MAX:
             findings.append(Finding(level="error", where=where + ".name", message=(
                 "%r cannot be a docker_auth account here: use lower case letters and digits separated by single "
                 "'.', '_' or '-', at most 64 characters (a ':' would split the login, and the name is also the "
@@ -131,11 +95,9 @@ def _check_users(users, findings):
                         "'_', '.', '-' are safe") % (value,)))
 
 
-# ------------------------------------------------------------------------ ACL
-
-
-def _check_placeholders(where, field, pattern, match, findings, in_labels):
-    for found in _PLACEHOLDER.finditer(pattern):
+def _check_placeholders(where: str, pattern: str, match: Mapping[str, Any], findings: List[Finding],
+                        in_labels: bool) -> None:
+    for found in PLACEHOLDER.finditer(pattern):
         inner = found.group(1)
         if inner in MATCH_FIELDS:
             continue
@@ -154,7 +116,7 @@ def _check_placeholders(where, field, pattern, match, findings, in_labels):
                     "match.%s a /regex/ with a capture group") % (found.group(0), capture.group(1), capture.group(1))))
                 continue
             try:
-                groups = re2_compile(source[1:-1]).groups
+                groups = _go.re2_compile(source[1:-1]).groups
             except ValueError:
                 continue  # reported on the source field
             if not 1 <= int(capture.group(2)) <= groups:
@@ -166,22 +128,23 @@ def _check_placeholders(where, field, pattern, match, findings, in_labels):
             "${labels:KEY} and capture groups ${account:N}, ${type:N}, ${name:N}, ${service:N}") % found.group(0)))
     # docker_auth finds capture groups with the lazy expression \$\{(.+?):(\d+)\}: an
     # earlier placeholder in the same field swallows the capture group.
-    for found in _CAPTURE_GROUP.finditer(pattern):
+    for found in CAPTURE_GROUP.finditer(pattern):
         if "}" in found.group(1):
             findings.append(Finding(level="error", where=where, message=(
                 "docker_auth reads %r as one placeholder, so the capture group in it is never expanded; "
                 "put the capture group before any other placeholder in this field") % found.group(0)))
 
 
-def _check_pattern(where, field, pattern, match, findings, in_labels=False):
+def _check_pattern(where: str, field: str, pattern: Any, match: Mapping[str, Any], findings: List[Finding],
+                   in_labels: bool = False) -> None:
     if not isinstance(pattern, str):
         findings.append(Finding(level="error", where=where, message="must be a string pattern"))
         return
-    _check_placeholders(where, field, pattern, match, findings, in_labels)
+    _check_placeholders(where, pattern, match, findings, in_labels)
     if is_regex(pattern):
         body = pattern[1:-1]
         try:
-            re2_compile(body)
+            _go.re2_compile(body)
         except ValueError as exc:
             findings.append(Finding(level="error", where=where, message=(
                 "RE2 (the engine docker_auth's Go regexp uses) refuses %s: %s. docker_auth would not start; "
@@ -193,8 +156,8 @@ def _check_pattern(where, field, pattern, match, findings, in_labels=False):
                 "write /^%s$/ unless a substring match is meant") % (pattern, body.lstrip("^").rstrip("$"))))
         return
     try:
-        go_path_match(pattern, "")
-    except BadPattern:
+        _go.path_match(pattern, "")
+    except _go.BadPattern:
         findings.append(Finding(level="error", where=where, message=(
             "%r is not a valid glob (Go path.Match): check '[' ranges and trailing '\\'; docker_auth would "
             "never match it") % pattern))
@@ -206,13 +169,13 @@ def _check_pattern(where, field, pattern, match, findings, in_labels=False):
             "entry for deeper names or use the regex /^%s/.+$/") % (pattern, prefix, prefix, _regex_literal(prefix))))
 
 
-def _regex_literal(text):
+def _regex_literal(text: str) -> str:
     """Quote text for a regex, keeping docker_auth placeholders as they are."""
     parts = re.split(r"(\$\{[^}]*\})", text)
-    return "".join(part if part.startswith("${") else go_quote_meta(part) for part in parts)
+    return "".join(part if part.startswith("${") else _go.quote_meta(part) for part in parts)
 
 
-def _check_entry(i, entry, findings):
+def _check_entry(i: int, entry: Any, findings: List[Finding]) -> None:
     where = "acl[%d]" % i
     if not isinstance(entry, dict):
         findings.append(Finding(level="error", where=where, message="must be a mapping with match, actions, comment"))
@@ -264,31 +227,34 @@ def _check_entry(i, entry, findings):
         _check_pattern("%s.match.labels.%s" % (where, key), "labels", pattern, match, findings, in_labels=True)
 
 
-def _universal(pattern):
+def _universal(pattern: Optional[str]) -> bool:
     """A pattern that matches every value (None, or a placeholder-free regex matching "")."""
     if pattern is None:
         return True
     if is_regex(pattern) and "${" not in pattern:
         try:
-            return re2_compile(pattern[1:-1]).search("") is not None
+            return _go.re2_compile(pattern[1:-1]).search("") is not None
         except ValueError:
             return False
     return False
 
 
-def covers(earlier, later):
+def covers(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> bool:
     """True when every request matching `later` surely matches `earlier` too."""
     a = earlier.get("match") or {}
     b = later.get("match") or {}
     for field in MATCH_FIELDS:
         if _universal(a.get(field)):
             continue
-        if a.get(field) == b.get(field) and not _CAPTURE_GROUP.search(a.get(field) or ""):
+        if a.get(field) == b.get(field) and not CAPTURE_GROUP.search(a.get(field) or ""):
             continue
         return False
     if a.get("ip") is not None:
+        if b.get("ip") is None:
+            return False
         try:
-            if b.get("ip") is None or not parse_ip_pattern(b["ip"]).subnet_of(parse_ip_pattern(a["ip"])):
+            inner, outer = parse_ip_pattern(b["ip"]), parse_ip_pattern(a["ip"])
+            if inner.version != outer.version or not inner.subnet_of(outer):  # type: ignore[arg-type]
                 return False
         except (ValueError, TypeError):
             return False
@@ -298,8 +264,8 @@ def covers(earlier, later):
     return True
 
 
-def _label_findings(acl, users, findings):
-    all_labels = {}
+def _label_findings(acl: Sequence[Any], users: Sequence[Any], findings: List[Finding]) -> None:
+    all_labels: Dict[str, Set[str]] = {}
     for user in users:
         if isinstance(user, dict):
             for key, values in user_labels(user).items():
@@ -315,92 +281,23 @@ def _label_findings(acl, users, findings):
                     findings.append(Finding(level="warning", where="acl[%d].match.%s" % (i, field), message=(
                         "${labels:%s}: no user has the label %r, so this never matches") % (key, key)))
         for key, pattern in (match.get("labels") or {}).items() if isinstance(match.get("labels"), dict) else []:
-            values = all_labels.get(key, set())
+            label_values = all_labels.get(key, set())
             if not isinstance(pattern, str):
                 continue
-            if not any(_match_value(pattern, v) for v in values):
+            if not any(match_string(pattern, v, []) for v in label_values):
                 what = "group" if key == "group" else "label %s" % key
                 findings.append(Finding(level="warning", where="acl[%d].match.labels.%s" % (i, key), message=(
                     "no user is in %s %r, so this entry never matches; check the spelling or add the %s to a user") % (
                     what, pattern, "group" if key == "group" else "label")))
 
 
-def _match_value(pattern, value):
-    from ansible_collections.sovereign.registry.plugins.module_utils.docker_auth_acl import match_string
-
-    return match_string(pattern, value, [])
-
-
-# ------------------------------------------------------------- who can do what
-
-
-def _sample(pattern):
-    """A repository name a glob surely matches, or None."""
-    if "[" in pattern or "\\" in pattern:
-        return None
-    return pattern.replace("*", "example").replace("?", "x")
-
-
-def repository_rows(acl, users, anonymous, repositories=()):
-    """[(row label, sample repository)] covering every name pattern of the ACL."""
-    rows = []
-    people = identities(users, anonymous)
-    for entry in acl:
-        match = entry.get("match") if isinstance(entry, dict) else None
-        pattern = match.get("name") if isinstance(match, dict) else None
-        if not isinstance(pattern, str) or is_regex(pattern):
-            continue
-        if "${" not in pattern:
-            expansions = [pattern]
-        else:
-            expansions = []
-            for _who, account, labels in people:
-                if not account and "${account}" in pattern:
-                    continue
-                base = pattern.replace("${account}", account)
-                keys = re.findall(r"\$\{labels:([^}]+)\}", base)
-                combos = [base]
-                for key in keys:
-                    combos = [c.replace("${labels:%s}" % key, v) for c in combos for v in labels.get(key, [])]
-                expansions += [c for c in combos if "${" not in c]
-        for label in expansions:
-            sample = _sample(label)
-            if sample:
-                rows.append((label, sample))
-    rows += [(r, r) for r in repositories]
-    rows.append(("any other repository", OTHER_REPOSITORY))
-    seen, unique = set(), []
-    for row in rows:
-        if row[0] not in seen:
-            seen.add(row[0])
-            unique.append(row)
-    return unique
-
-
-def access_matrix(acl, users, anonymous, repositories=(), service=""):
-    """{'identities': [...], 'rows': [{'label', 'repository', 'cells': {who: {'actions', 'entry'}}}]}"""
-    people = identities(users, anonymous)
-    rows = []
-    for label, repository in repository_rows(acl, users, anonymous, repositories):
-        cells = {}
-        for who, account, labels in people:
-            granted, index = authorize(acl, {"account": account, "labels": labels, "type": "repository",
-                                             "name": repository, "service": service, "actions": REQUEST_ACTIONS})
-            cells[who] = {"actions": granted, "entry": index}
-        rows.append({"label": label, "repository": repository, "cells": cells})
-    return {"identities": [p[0] for p in people], "rows": rows}
-
-
-def _inversion_findings(acl, matrix, level, findings):
+def _inversion_findings(acl: Sequence[Any], matrix: Matrix, level: str, findings: List[Finding]) -> None:
     """One finding per repository pattern where logged-in accounts get less than an anonymous client."""
-    if "anonymous" not in matrix["identities"]:
-        return
     for row in matrix["rows"]:
-        anonymous = row["cells"]["anonymous"]["actions"]
-        affected = [who for who in matrix["identities"][1:]
-                    if set(anonymous) - set(row["cells"][who]["actions"])]
+        affected = less_than_anonymous(matrix, row)
         if not affected:
             continue
+        anonymous = row["cells"]["anonymous"]["actions"]
         # Before the first entry that decides for an affected account, so that
         # no entry above it changes meaning; at the end if none decides.
         deciding = [row["cells"][who]["entry"] for who in affected if row["cells"][who]["entry"] is not None]
@@ -419,13 +316,14 @@ def _inversion_findings(acl, matrix, level, findings):
             place, fix)))
 
 
-def check(acl, users, anonymous=True, repositories=(), anonymous_inversion="error"):
+def check(acl: Any, users: Any, anonymous: bool = True, repositories: Sequence[str] = (),
+          anonymous_inversion: str = "error") -> List[Finding]:
     """Return the findings for users and ACL, errors first.
 
     anonymous_inversion: the level of "a logged-in account gets less than an
     anonymous client" (error or warning).
     """
-    findings = []
+    findings: List[Finding] = []
     if not isinstance(users, list):
         return [Finding(level="error", where="users", message="must be a list")]
     if not isinstance(acl, list):

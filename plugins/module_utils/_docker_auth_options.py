@@ -1,0 +1,21 @@
+# -*- coding: utf-8 -*-
+# Copyright: sovereign.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The options sovereign_registry_docker_auth_acl and docker_auth_access share (documented in the docker_auth_users_acl doc fragment)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+USERS_AND_ACL_OPTIONS: Dict[str, Any] = dict(
+    acl=dict(type="list", elements="raw", required=True),
+    users=dict(type="list", elements="dict", default=[], options=dict(
+        name=dict(type="str", required=True),
+        # Accepted so that the role's user list can be passed as it is; never read.
+        password=dict(type="str", no_log=True),
+        groups=dict(type="list", elements="str", default=[]),
+        labels=dict(type="dict", default={}),
+    )),
+    anonymous=dict(type="bool", default=True),
+    repositories=dict(type="list", elements="str", default=[]),
+)
