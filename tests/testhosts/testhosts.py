@@ -23,6 +23,8 @@ Only containers carrying this harness's label are ever removed.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import inspect
 import ipaddress
@@ -33,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -109,12 +111,23 @@ def build_image(tag: str) -> None:
     log("built %s in %.0f s" % (tag, time.time() - started))
 
 
+@contextlib.contextmanager
+def exclusive() -> Iterator[None]:
+    """Serialise the image build and the choice of a subnet between the test
+    runs on this machine (scripts/test starts deployments in parallel, and
+    other checkouts may be testing too)."""
+    with open(os.path.join(tempfile.gettempdir(), "sovereign-testhosts.lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_image() -> str:
     tag = image_tag()
-    if run("docker", "image", "inspect", tag, check=False).returncode != 0:
-        if not shutil.which("mmdebstrap"):
-            raise SystemExit("mmdebstrap is missing: apt-get install mmdebstrap (scripts/bootstrap does)")
-        build_image(tag)
+    with exclusive():
+        if run("docker", "image", "inspect", tag, check=False).returncode != 0:
+            if not shutil.which("mmdebstrap"):
+                raise SystemExit("mmdebstrap is missing: apt-get install mmdebstrap (scripts/bootstrap does)")
+            build_image(tag)
     return tag
 
 
@@ -161,10 +174,11 @@ def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
     os.makedirs(directory, mode=0o700)
     key = os.path.join(directory, "id_ed25519")
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sovereign-test-" + name, "-f", key)
-    subnet = free_subnet()
     network = "sovereign-test-%s-%s" % (OWNER, name)
     labels = ["--label", "%s=%s" % (LABEL, name), "--label", "%s=%s" % (OWNER_LABEL, OWNER)]
-    run("docker", "network", "create", *labels, "--subnet", str(subnet), network)
+    with exclusive():
+        subnet = free_subnet()
+        run("docker", "network", "create", *labels, "--subnet", str(subnet), network)
     addresses = {host: str(subnet.network_address + 10 + i) for i, host in enumerate(hosts)}
     servers = [host for host, groups in hosts.items() if "registry_servers" in groups]
     extra_hosts = ["--add-host=%s:%s" % (host, address) for host, address in addresses.items()]
