@@ -79,11 +79,13 @@ def registry(request, tmp_path):
     extra = {"sovereign_registry_registry_gc_script": str(script), "sovereign_registry_major_version": int(major),
              "sovereign_registry_registry_ready_script": str(tmp_path / "sovereign-registry-ready"), "sovereign_registry_registry_ready_status": 200,
              "sovereign_registry_image": "registry:" + version, "sovereign_registry_registry_data_dir": str(tmp_path / "data"),
-             "sovereign_registry_registry_config_dir": str(tmp_path / "config"), "__sovereign_registry_registry_config_mount_point": MOUNT_POINT[major],
+             "sovereign_registry_registry_config_dir": str(tmp_path / "config"),
              "sovereign_registry_switch_dir": str(tmp_path / "switches"), "sovereign_registry_registry_gc_settle_seconds": 1,
              "sovereign_registry_registry_instances": 1, "sovereign_registry_registry_port": port,
              "sovereign_registry_registry_container_name": name, "sovereign_registry_registry_drain_seconds": 1,
              "sovereign_registry_registry_storage_driver": "filesystem",
+             # The test registry runs as root, so its storage belongs to root.
+             "__sovereign_registry_registry_ids": "0:0",
              "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
     proc = run_ansible(["ansible-playbook", "tests/integration/gc_script.yml"], extra)
     assert proc.returncode == 0, proc.stdout[-2000:]

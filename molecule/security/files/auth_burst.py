@@ -1,25 +1,32 @@
 """Guess a password in a burst, then log in with the right one once the limit has passed.
 
-  auth_burst.py DOMAIN CA USER PASSWORD_FILE COUNT
+  auth_burst.py DOMAIN CA USER PASSWORD_FILE COUNT CLIENTS
 
-COUNT token requests with a wrong password, one after the other on new
-connections, as a password-guessing client would; then, after waiting for
-the rate limit, one with the right password. Prints JSON: the status of each
-guess, how many came before the first 429, the headers of the first 429, and
-the status of the right login and how long after the burst it was tried.
-The limit refills while the guesses run, so the number answered before the
-first 429 is the burst plus the rate times the seconds until then.
+COUNT token requests with a wrong password from CLIENTS parallel clients,
+each on new connections, as a password-guessing client would: in parallel,
+so that the guesses come faster than the rate limit however slowly the
+token server answers (one after the other, each waits for a bcrypt
+verification). Then,
+after waiting for the rate limit, one with the right password. Prints JSON:
+the status of each guess in the order they were answered, how many were
+answered before the first 429, the headers of the first 429, and the status
+of the right login and how long after the burst it was tried. The limit
+is a token bucket: the guesses that reach the token server (`accepted`,
+every answer but 429) are at most the burst plus the rate times the seconds
+the guesses ran, plus one.
 """
 
 import json
 import ssl
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
 from base64 import b64encode
 
-domain, ca, user, password_file, count = sys.argv[1:6]
+domain, ca, user, password_file, count, clients = sys.argv[1:7]
 context = ssl.create_default_context(cafile=ca)
 url = "https://%s/auth/auth?service=%s&account=%s" % (domain, domain, user)
 
@@ -34,13 +41,21 @@ def token(password):
         return error.code, dict(error.headers)
 
 
-statuses, first_429_headers, first_429_seconds = [], None, None
+statuses, first_429 = [], {}
+lock = threading.Lock()
 started = time.time()
-for attempt in range(int(count)):
+
+
+def guess(attempt):
     status, headers = token("wrong-guess-%d" % attempt)
-    statuses.append(status)
-    if status == 429 and first_429_headers is None:
-        first_429_headers, first_429_seconds = headers, time.time() - started
+    with lock:
+        statuses.append(status)
+        if status == 429 and not first_429:
+            first_429.update(headers=headers, seconds=time.time() - started)
+
+
+with ThreadPoolExecutor(max_workers=int(clients)) as pool:
+    list(pool.map(guess, range(int(count))))
 burst_seconds = time.time() - started
 waited = 0
 while True:
@@ -49,8 +64,9 @@ while True:
         break
     time.sleep(1)
     waited += 1
-print(json.dumps({"statuses": statuses, "before_first_429": statuses.index(429) if 429 in statuses else len(statuses),
-                  "count_429": statuses.count(429), "first_429_headers": first_429_headers,
+print(json.dumps({"statuses": statuses, "accepted": len(statuses) - statuses.count(429),
+                  "count_429": statuses.count(429), "first_429_headers": first_429.get("headers"),
                   "burst_seconds": round(burst_seconds, 1),
-                  "first_429_seconds": None if first_429_seconds is None else round(first_429_seconds, 2), "right_password_status": status,
+                  "first_429_seconds": round(first_429["seconds"], 2) if first_429 else None, "clients": int(clients),
+                  "right_password_status": status,
                   "waited_seconds": waited}))
