@@ -26,8 +26,8 @@ GOOD_ACL = [{"match": {"account": "admin"}, "actions": ["*"], "comment": "admin"
 
 CASES = {
     "variable under its name before 0.2.0": (
-        {"sovereign_registry_docker_auth_token_expiration": 300},
-        "sovereign_registry_docker_auth_token_expiration is now sovereign_registry_docker_auth_token_expiration: rename it in the inventory",
+        {"docker_auth_token_expiration": 300},
+        "docker_auth_token_expiration is now sovereign_registry_docker_auth_token_expiration: rename it in the inventory",
     ),
     "domain with scheme": (
         {"sovereign_registry_domain": "https://registry.example.org"},
@@ -128,8 +128,8 @@ CASES = {
 # deleted or changed (the module checks the rules before any request).
 GC_CASES = {
     "variable under its name before 0.2.0": (
-        {"sovereign_registry_docker_auth_token_expiration": 300},
-        "sovereign_registry_docker_auth_token_expiration is now sovereign_registry_docker_auth_token_expiration: rename it in the inventory",
+        {"docker_auth_token_expiration": 300},
+        "docker_auth_token_expiration is now sovereign_registry_docker_auth_token_expiration: rename it in the inventory",
     ),
     "retention glob that does not parse": (
         {"sovereign_registry_registry_retention_rules": [{"repository": "publicrepos/[", "tags": "pr-*", "keep_last": 3}]},
