@@ -1,6 +1,6 @@
 """A registry client in a loop, counting requests per rotation phase.
 
-  rotation_loop.py MODE REGISTRY REPOSITORY USER PASSWORD_FILE CA PHASE_FILE STOP_FILE OUT_FILE MAX_SECONDS
+  rotation_loop.py MODE REGISTRY REPOSITORY USER PASSWORD_FILE CA PHASE_FILE STOP_FILE OUT_FILE MAX_SECONDS INTERVAL
 
 MODE: anonymous-pull, user-pull, or push (a new small image per iteration).
 Every iteration is a new client that asks docker_auth for a new token, as a
@@ -8,7 +8,8 @@ docker client does, through the collection's registry client (its
 module_utils are on PYTHONPATH), and counts as one request, failed when any
 step fails. The phase of each iteration is read from PHASE_FILE; OUT_FILE
 gets {phase: {total, failed, errors}} when STOP_FILE appears or the time is
-up.
+up. An iteration starts INTERVAL seconds after the one before at the
+earliest, so that the loops stay under nginx's token rate limit.
 """
 
 import collections
@@ -20,7 +21,7 @@ import time
 from oci_images import Pusher, transport
 from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import OCI_MANIFEST, Registry
 
-mode, registry, repository, user, password_file, ca, phase_file, stop_file, out_file, max_seconds = sys.argv[1:11]
+mode, registry, repository, user, password_file, ca, phase_file, stop_file, out_file, max_seconds, interval = sys.argv[1:12]
 credentials = (None, None) if mode == "anonymous-pull" else (user, open(password_file).read().strip())
 
 
@@ -46,6 +47,7 @@ while not os.path.exists(stop_file) and time.time() < deadline:
     except OSError:
         phase = "setup"
     n += 1
+    started = time.time()
     counts[phase]["total"] += 1
     try:
         push(n) if mode == "push" else pull()
@@ -53,5 +55,6 @@ while not os.path.exists(stop_file) and time.time() < deadline:
         counts[phase]["failed"] += 1
         if len(counts[phase]["errors"]) < 5:
             counts[phase]["errors"].append(str(exc)[:200])
+    time.sleep(max(0.0, started + float(interval) - time.time()))
 with open(out_file, "w") as f:
     json.dump(counts, f)
