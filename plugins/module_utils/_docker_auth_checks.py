@@ -39,6 +39,7 @@ from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_us
     USER_NAME_MAX,
     user_labels,
 )
+from ansible_collections.sovereign.registry.plugins.module_utils._passwords import check_cost
 
 # A regex with one of these is taken to name something literally.
 _LITERAL = re.compile(r"[A-Za-z0-9_-]")
@@ -60,7 +61,8 @@ def _check_users(users: Sequence[Any], findings: List[Finding]) -> None:
             continue
         unknown = sorted(set(user) - set(USER_KEYS))
         if unknown:
-            findings.append(Finding(level="error", where=where, message="unknown keys %s; a user has name, password, groups, labels" % ", ".join(unknown)))
+            findings.append(Finding(level="error", where=where, message=(
+                "unknown keys %s; a user has name, password, groups, labels, bcrypt_cost" % ", ".join(unknown))))
         name = user.get("name")
         if name == "":
             findings.append(Finding(level="error", where=where + ".name",
@@ -73,6 +75,12 @@ def _check_users(users: Sequence[Any], findings: List[Finding]) -> None:
         elif name in seen:
             findings.append(Finding(level="error", where=where + ".name", message="user %r is defined twice; keep one entry" % name))
         seen.add(name)
+        if user.get("bcrypt_cost") is not None:
+            try:
+                check_cost(user["bcrypt_cost"])
+            except ValueError as exc:
+                findings.append(Finding(level="error", where=where + ".bcrypt_cost", message=(
+                    "bcrypt %s; leave it out for the default of the account's kind" % exc)))
         groups = user.get("groups") or []
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
             findings.append(Finding(level="error", where=where + ".groups", message="must be a list of group names"))

@@ -23,7 +23,7 @@ USER_NAME_MAX = 64
 LABEL_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 # Label values are put into patterns unescaped: no glob or regex syntax.
 LABEL_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
-USER_KEYS = ("name", "password", "groups", "labels")
+USER_KEYS = ("name", "password", "groups", "labels", "bcrypt_cost")
 # A logged-in user with no groups or labels: what the next user onboarded gets.
 OTHER_USER: Identity = ("any other user", "otheruser", {})
 

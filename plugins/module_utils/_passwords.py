@@ -16,7 +16,9 @@ accepts both.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 # bcrypt reads at most 72 bytes of the password and silently ignores the rest.
 MAX_PASSWORD_BYTES = 72
@@ -26,6 +28,13 @@ MAX_COST = 31
 DEFAULT_COST = 10
 # The collection's minimum for a password (sovereign_registry_docker_auth_password_min_length).
 DEFAULT_MIN_LENGTH = 12
+# A generated CI secret: onboarding makes 32 letters and digits (190 bits).
+# From this length on, a ci- account's password counts as one (see cost_for).
+CI_SECRET_MIN_LENGTH = 32
+CI_ACCOUNT_PREFIX = "ci-"
+# A CI secret of 128 bits or more cannot be guessed offline at any cost;
+# what cost protects is low-entropy human passwords.
+DEFAULT_CI_COST = 4
 
 
 class PasswordError(ValueError):
@@ -84,18 +93,72 @@ def verify_password(password: str, hashed: Any) -> bool:
     """True when ``hashed`` is a bcrypt hash of ``password``."""
     if not is_bcrypt_hash(hashed):
         return False
-    return bool(_backend().verify(password, hashed))
+    try:
+        return bool(_backend().verify(password, hashed))
+    except ValueError:  # a damaged hash (say, a cut salt): make a new one
+        return False
+
+
+def hash_cost(hashed: Any) -> Optional[int]:
+    """The cost a bcrypt hash was made with (``$2y$10$...`` -> 10), None for anything else."""
+    parts = hashed.split("$") if isinstance(hashed, str) else []
+    return int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
+
+
+def cost_for(account: str, password: Any, human_cost: int = DEFAULT_COST, ci_cost: int = DEFAULT_CI_COST,
+             own_cost: Optional[int] = None) -> int:
+    """The bcrypt cost of an account's hash.
+
+    The account's own ``bcrypt_cost`` when set; else the CI cost for a ``ci-``
+    account whose password is a generated secret (at least
+    CI_SECRET_MIN_LENGTH characters); else the human cost. docker_auth pays
+    the cost on every token request; it only protects passwords a person
+    chose.
+    """
+    if own_cost is not None:
+        return own_cost
+    if account.startswith(CI_ACCOUNT_PREFIX) and isinstance(password, str) and len(password) >= CI_SECRET_MIN_LENGTH:
+        return ci_cost
+    return human_cost
 
 
 def ensure_hash(password: str, current_hash: Optional[str] = None, cost: int = DEFAULT_COST, name: str = "password",
                 min_length: int = 1) -> Tuple[str, bool]:
     """Return ``(hash, changed)``, after checking every rule.
 
-    The current hash is kept while it still verifies the password, so that a
-    second run rewrites nothing; otherwise a new hash is made.
+    The current hash is kept while it still verifies the password and was
+    made with the wanted cost, so that a second run rewrites nothing;
+    otherwise a new hash is made.
     """
     check_password(password, name, min_length)
     check_cost(cost)
-    if current_hash and verify_password(password, current_hash):
+    if current_hash and hash_cost(current_hash) == cost and verify_password(password, current_hash):
         return current_hash, False
     return hash_password(password, cost), True
+
+
+def ensure_hashes(items: Sequence[Mapping[str, Any]], min_length: int = 1, workers: int = 0) -> List[Dict[str, Any]]:
+    """ensure_hash for many passwords at once: ``[{hash, changed}]`` in the order of ``items``.
+
+    Each item: ``password``, ``cost``, optional ``current_hash`` and ``name``.
+    Every rule is checked for every item before any hashing; bcrypt releases
+    the GIL, so the hashes are checked on all cores (``workers``: threads,
+    0 for one per core): a rerun with 500 users verifies 500 hashes.
+    """
+    for item in items:
+        check_password(item.get("password"), item.get("name") or "password", min_length)
+        try:
+            check_cost(item.get("cost"))
+        except ValueError as exc:
+            raise ValueError("%s: bcrypt %s" % (item.get("name") or "password", exc)) from None
+
+    def one(item: Mapping[str, Any]) -> Dict[str, Any]:
+        hashed, changed = ensure_hash(item["password"], item.get("current_hash"), item["cost"],
+                                      item.get("name") or "password", min_length)
+        return {"hash": hashed, "changed": changed}
+
+    if not items:
+        return []
+    _backend()  # passlib loads its handlers lazily, and not safely from two threads at once
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        return list(pool.map(one, items))

@@ -31,6 +31,12 @@ description:
   - Needs the Python packages C(libpass) (the maintained passlib fork; passlib
     1.7.4 cannot hash with bcrypt 5.0) and C(bcrypt) on the host the module runs
     on; the roles run it on the controller.
+  - >-
+    Many passwords at once: O(users) checks every rule of every password first, then keeps or makes
+    each hash on all cores, in one call (the docker_auth role passes all its users). There each account
+    gets the cost that fits its secret: its own C(bcrypt_cost), else O(ci_cost) for a C(ci-) account whose
+    password is a generated secret of 32 characters or more (what onboarding makes: 190 bits, which no
+    offline search can guess at any cost), else O(cost). A hash made with another cost is made again.
 author:
   - sovereign.registry maintainers (@sovereign-registry)
 extends_documentation_fragment:
@@ -42,7 +48,8 @@ options:
     type: str
   name:
     description:
-      - What the password is, for messages, for example C(sovereign_registry_docker_auth_users[2] (alice) password).
+      - What the password is, for messages, for example C(sovereign_registry_docker_auth_users[2] (alice) password);
+        with O(users), what the list is, for example C(sovereign_registry_docker_auth_users).
     type: str
     default: password
   min_length:
@@ -58,10 +65,50 @@ options:
     type: str
   cost:
     description:
-      - bcrypt cost (log2 of the number of rounds), 4 to 31. Only used when a
-        new hash is made.
+      - bcrypt cost (log2 of the number of rounds), 4 to 31. A O(current_hash)
+        made with another cost is replaced. With O(users), the cost of
+        accounts that are not CI accounts with a generated secret.
     type: int
     default: 10
+  ci_cost:
+    description:
+      - With O(users), the bcrypt cost of a C(ci-) account whose password
+        has 32 characters or more. docker_auth verifies the hash on every token
+        request; at cost 4 a CI fleet is not bound by bcrypt.
+    type: int
+    default: 4
+  users:
+    description:
+      - >-
+        Many passwords at once, instead of O(password), given as the docker_auth role takes its users
+        (C(sovereign_registry_docker_auth_users)). The result is RV(hashes), in this order. Messages
+        name a user as O(name), its index and its name.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The account name (C(ci-) accounts may get O(ci_cost)).
+        type: str
+        required: true
+      password:
+        description: The password, as for O(password).
+        type: str
+      bcrypt_cost:
+        description: This account's own cost, over O(cost) and O(ci_cost).
+        type: int
+      groups:
+        description: Not used here.
+        type: list
+        elements: str
+      labels:
+        description: Not used here.
+        type: dict
+  deployed_users:
+    description:
+      - With O(users), the C(users) mapping of the deployed docker_auth configuration; each account's
+        C(password) there is its hash in use now, kept as for O(current_hash).
+    type: dict
+    default: {}
 attributes:
   check_mode:
     support: full
@@ -96,14 +143,42 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: ci_hash
   no_log: true
+
+- name: Hash every user's password in one call, each with the cost its secret needs
+  sovereign.registry.bcrypt_hash:
+    users:
+      - name: alice
+        password: "{{ vault_alice_password }}"
+      - name: ci-web
+        password: "{{ vault_ci_web_password }}"
+    name: users
+    cost: 10
+    ci_cost: 4
+  delegate_to: localhost
+  register: user_hashes
 """
 
 RETURN = r"""
 hash:
   description: The bcrypt hash, C(current_hash) itself when that still verifies the password.
-  returned: success
+  returned: with O(password)
   type: str
   sample: "$2y$10$0a1OvDemOnH1dBEEaCdAjOmvCTz9hIFhq6y0H9lOUz2i/o0JFoVxe"
+hashes:
+  description: With O(users), one entry per user, in their order.
+  returned: with O(users)
+  type: list
+  elements: dict
+  contains:
+    hash:
+      description: The bcrypt hash.
+      type: str
+    cost:
+      description: The cost the account got.
+      type: int
+    changed:
+      description: Whether a new hash was made.
+      type: bool
 changed:
   description: Whether a new hash was made.
   returned: always
@@ -112,9 +187,12 @@ changed:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sovereign.registry.plugins.module_utils._passwords import (
+    DEFAULT_CI_COST,
     DEFAULT_COST,
     PasswordError,
+    cost_for,
     ensure_hash,
+    ensure_hashes,
 )
 
 
@@ -124,17 +202,40 @@ def main():
             password=dict(type="str", no_log=True),
             current_hash=dict(type="str", no_log=False),
             cost=dict(type="int", default=DEFAULT_COST),
+            ci_cost=dict(type="int", default=DEFAULT_CI_COST),
             name=dict(type="str", default="password"),
             min_length=dict(type="int", default=1),
+            users=dict(
+                type="list",
+                elements="dict",
+                options=dict(
+                    name=dict(type="str", required=True),
+                    password=dict(type="str", no_log=True),
+                    bcrypt_cost=dict(type="int"),
+                    groups=dict(type="list", elements="str"),
+                    labels=dict(type="dict"),
+                ),
+            ),
+            deployed_users=dict(type="dict", default={}),
         ),
+        mutually_exclusive=[("password", "users")],
         supports_check_mode=True,
     )
     p = module.params
     try:
-        hashed, changed = ensure_hash(p["password"], p["current_hash"], p["cost"], p["name"], p["min_length"])
+        if p["users"] is None:
+            hashed, changed = ensure_hash(p["password"], p["current_hash"], p["cost"], p["name"], p["min_length"])
+            module.exit_json(changed=changed, hash=hashed)
+        items = [{"name": "%s[%d] (%s) password" % (p["name"], index, user["name"]),
+                  "password": user["password"],
+                  "current_hash": (p["deployed_users"].get(user["name"]) or {}).get("password"),
+                  "cost": cost_for(user["name"], user["password"], p["cost"], p["ci_cost"], user["bcrypt_cost"])}
+                 for index, user in enumerate(p["users"])]
+        results = ensure_hashes(items, p["min_length"])
     except (ImportError, PasswordError, ValueError) as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=changed, hash=hashed)
+    hashes = [dict(result, cost=item["cost"]) for item, result in zip(items, results)]
+    module.exit_json(changed=any(h["changed"] for h in hashes), hashes=hashes)
 
 
 if __name__ == "__main__":

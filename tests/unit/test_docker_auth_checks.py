@@ -108,6 +108,16 @@ def test_duplicate_user():
     only([OK_ENTRY], "users[1].name", "defined twice", users=[{"name": "u"}, {"name": "u"}])
 
 
+@pytest.mark.parametrize("cost", [3, 32, "10", True])
+def test_bcrypt_cost_out_of_range_is_refused(cost):
+    only([OK_ENTRY], "users[0].bcrypt_cost", "cost must be a whole number from 4 to 31",
+         users=[{"name": "u", "bcrypt_cost": cost}])
+
+
+def test_bcrypt_cost_in_range_is_taken():
+    assert findings([OK_ENTRY], [{"name": "u", "bcrypt_cost": 12}], level="error") == []
+
+
 # --- warnings ---------------------------------------------------------------
 
 def test_shadowed_entry():

@@ -21,7 +21,53 @@ def test_default_cost_is_ten():
 
 def test_current_hash_that_verifies_is_kept():
     current = hb.hash_password("correct horse battery", FAST)
-    assert hb.ensure_hash("correct horse battery", current, cost=12) == (current, False)
+    assert hb.ensure_hash("correct horse battery", current, cost=FAST) == (current, False)
+
+
+def test_current_hash_of_another_cost_is_made_again_with_the_wanted_one():
+    current = hb.hash_password("correct horse battery", 5)
+    new, changed = hb.ensure_hash("correct horse battery", current, cost=FAST)
+    assert changed and new.startswith("$2y$04$") and hb.verify_password("correct horse battery", new)
+
+
+@pytest.mark.parametrize("hashed, cost", [("$2y$10$" + "a" * 53, 10), ("$2b$04$" + "a" * 53, 4), ("plain", None), (None, None)])
+def test_hash_cost_reads_the_cost_field(hashed, cost):
+    assert hb.hash_cost(hashed) == cost
+
+
+@pytest.mark.parametrize("account, password, own, expected", [
+    ("alice", "x" * 40, None, 10),           # a person: the human cost, whatever the length
+    ("ci-web", "x" * 32, None, 4),           # a CI account with a generated secret
+    ("ci-web", "x" * 31, None, 10),          # a CI account with a password someone chose
+    ("ci-web", "x" * 40, 6, 6),              # the account's own cost wins
+    ("alice", "x" * 12, 12, 12),
+    ("circle", "x" * 40, None, 10),          # ci- is a prefix with its dash
+])
+def test_cost_for_fits_the_secret(account, password, own, expected):
+    assert hb.cost_for(account, password, human_cost=10, ci_cost=4, own_cost=own) == expected
+
+
+def test_ensure_hashes_keeps_matching_hashes_and_makes_the_others_in_order():
+    kept = hb.hash_password("correct horse battery", FAST)
+    items = [
+        {"name": "a", "password": "correct horse battery", "current_hash": kept, "cost": FAST},
+        {"name": "b", "password": "another password 1", "current_hash": kept, "cost": FAST},
+        {"name": "c", "password": "a third password 2", "cost": 5},
+    ]
+    results = hb.ensure_hashes(items, min_length=12, workers=2)
+    assert [r["changed"] for r in results] == [False, True, True]
+    assert results[0]["hash"] == kept
+    assert hb.verify_password("another password 1", results[1]["hash"])
+    assert results[2]["hash"].startswith("$2y$05$")
+
+
+def test_ensure_hashes_checks_every_rule_before_hashing_and_names_the_item():
+    items = [{"name": "users[0] (a) password", "password": "long enough pw", "cost": FAST},
+             {"name": "users[1] (b) password", "password": "short", "cost": FAST}]
+    with pytest.raises(hb.PasswordError, match=r"users\[1\] \(b\) password has 5 characters"):
+        hb.ensure_hashes(items, min_length=12)
+    with pytest.raises(ValueError, match=r"users\[0\] \(a\) password: bcrypt cost must be"):
+        hb.ensure_hashes([dict(items[0], cost=40)], min_length=12)
 
 
 def test_current_hash_of_another_password_is_replaced():
@@ -32,7 +78,7 @@ def test_current_hash_of_another_password_is_replaced():
     assert hb.verify_password("new password 5678", new)
 
 
-@pytest.mark.parametrize("current", [None, "", "not-a-hash", "$1$abc$def"])
+@pytest.mark.parametrize("current", [None, "", "not-a-hash", "$1$abc$def", "$2y$04$abc"])
 def test_missing_or_foreign_current_hash_gives_new_hash(current):
     new, changed = hb.ensure_hash("correct horse battery", current, FAST)
     assert changed and hb.verify_password("correct horse battery", new)
