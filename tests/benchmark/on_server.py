@@ -1,0 +1,277 @@
+"""The benchmark's measurements on the registry server itself (run there by tests/benchmark/run.py).
+
+  on_server.py data SIZE_MB ROUNDS       pushes and pulls of one blob: straight to an
+                                          instance, through the stack's nginx, and nginx
+                                          serving the same file itself (the TLS limit)
+  on_server.py bigblob SIZE_MB           one layer through the stack, nginx's temporary
+                                          files sampled meanwhile
+  on_server.py image LAYER_MB            docker push and pull of a 5-layer image, cold and
+                                          warm, through the stack and straight to an instance
+  on_server.py tokens SECONDS CLIENTS    token requests per account kind, new TLS
+                                          connection each and reused connections
+
+Credentials come in the environment (BENCH_USER / BENCH_PASSWORD: an account
+that may push bench/*; BENCH_HUMAN_USER / BENCH_HUMAN_PASSWORD), the domain
+in BENCH_DOMAIN. Prints one JSON document. Only the Python standard library,
+curl and the server's docker: the server is a plain Debian host.
+"""
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import ssl
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+DOMAIN = os.environ.get("BENCH_DOMAIN", "")
+DIRECT = "http://127.0.0.1:5000"
+STACK = "https://%s" % DOMAIN
+# nginx listens on every address; the name resolves to this host's own.
+RESOLVE = ["--resolve", "%s:443:127.0.0.1" % DOMAIN]
+WORK = "/var/tmp/sovereign-benchmark"
+TLS_LIMIT_PORT = 8443
+TLS_LIMIT_SITE = "/etc/nginx/conf.d/zz-sovereign-benchmark.conf"
+SITE = "/etc/nginx/conf.d/sovereign-registry.conf"
+# Throughput, not trust, is measured here: the chain is verified by the test suites.
+INSECURE = ssl._create_unverified_context()  # noqa: S323
+
+
+def curl(*args):
+    out = subprocess.run(["curl", "-sS", "-k", *RESOLVE, *args], check=True, capture_output=True, text=True).stdout
+    return out
+
+
+def token(scope, user=None, password=None):
+    user = user or os.environ["BENCH_USER"]
+    password = password or os.environ["BENCH_PASSWORD"]
+    query = urllib.parse.urlencode({"service": DOMAIN, "scope": scope})
+    out = curl("-u", "%s:%s" % (user, password), "%s/auth/auth?%s" % (STACK, query))
+    return json.loads(out)["token"]
+
+
+def random_file(path, size_mb):
+    if os.path.exists(path) and os.path.getsize(path) == size_mb << 20:
+        return digest_of(path)
+    with open(path, "wb") as handle:
+        for _megabyte in range(size_mb):
+            handle.write(os.urandom(1 << 20))
+    return digest_of(path)
+
+
+def digest_of(path):
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(chunk)
+    return "sha256:" + sha.hexdigest()
+
+
+def push(base, repository, path, digest):
+    """A monolithic blob upload; returns MB/s."""
+    bearer = "Authorization: Bearer " + token("repository:%s:pull,push" % repository)
+    headers = curl("-D", "-", "-o", "/dev/null", "-X", "POST", "-H", bearer, "%s/v2/%s/blobs/uploads/" % (base, repository))
+    location = [line.split(":", 1)[1].strip() for line in headers.splitlines() if line.lower().startswith("location:")][0]
+    if location.startswith("/"):
+        location = base + location
+    location += ("&" if "?" in location else "?") + "digest=" + digest
+    speed = curl("-o", "/dev/null", "-w", "%{speed_upload} %{http_code}", "-X", "PUT", "-H", bearer,
+                 "-H", "Content-Type: application/octet-stream", "-T", path, location).split()
+    if speed[1] != "201":
+        raise SystemExit("push to %s answered %s" % (base, speed[1]))
+    return float(speed[0]) / 1e6
+
+
+def pull(url, bearer=None):
+    args = ["-o", "/dev/null", "-w", "%{speed_download} %{http_code}"]
+    if bearer:
+        args += ["-H", "Authorization: Bearer " + bearer]
+    speed = curl(*args, url).split()
+    if speed[1] != "200":
+        raise SystemExit("pull of %s answered %s" % (url, speed[1]))
+    return float(speed[0]) / 1e6
+
+
+def tls_limit_site(on):
+    """A second server on this nginx, same certificate, serving WORK itself: the TLS limit for pulls."""
+    if on:
+        with open(SITE, encoding="utf-8") as handle:
+            lines = [line.strip().rstrip(";").split() for line in handle]
+        cert = [line[1] for line in lines if line and line[0] == "ssl_certificate"][0]
+        key = [line[1] for line in lines if line and line[0] == "ssl_certificate_key"][0]
+        with open(TLS_LIMIT_SITE, "w", encoding="utf-8") as handle:
+            handle.write("server {\n listen 127.0.0.1:%d ssl;\n ssl_certificate %s;\n ssl_certificate_key %s;\n"
+                         " root %s;\n}\n" % (TLS_LIMIT_PORT, cert, key, WORK))
+    elif os.path.exists(TLS_LIMIT_SITE):
+        os.unlink(TLS_LIMIT_SITE)
+    subprocess.run(["systemctl", "reload", "nginx"], check=True)
+    time.sleep(1)
+
+
+def data(size_mb, rounds):
+    os.makedirs(WORK, exist_ok=True)
+    path = os.path.join(WORK, "blob")
+    digest = random_file(path, size_mb)
+    repository = "bench/blob"
+    out = {"size_mb": size_mb, "push_direct": [], "push_stack": [], "pull_direct": [], "pull_stack": [], "pull_tls_limit": []}
+    tls_limit_site(True)
+    try:
+        for _round in range(rounds):
+            # Interleaved, so that a drift of the machine hits every path alike.
+            out["push_direct"].append(push(DIRECT, repository, path, digest))
+            out["push_stack"].append(push(STACK, repository, path, digest))
+            bearer = token("repository:%s:pull" % repository)
+            out["pull_direct"].append(pull("%s/v2/%s/blobs/%s" % (DIRECT, repository, digest), bearer))
+            out["pull_stack"].append(pull("%s/v2/%s/blobs/%s" % (STACK, repository, digest), bearer))
+            out["pull_tls_limit"].append(pull("https://127.0.0.1:%d/blob" % TLS_LIMIT_PORT))
+    finally:
+        tls_limit_site(False)
+    return out
+
+
+def nginx_temp_bytes():
+    total = 0
+    for root, _dirs, files in os.walk("/var/lib/nginx"):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
+
+
+def bigblob(size_mb):
+    os.makedirs(WORK, exist_ok=True)
+    path = os.path.join(WORK, "bigblob")
+    digest = random_file(path, size_mb)
+    repository = "bench/bigblob"
+    samples, done = [], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            samples.append(nginx_temp_bytes())
+            time.sleep(0.5)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        pushed = push(STACK, repository, path, digest)
+        pulled = pull("%s/v2/%s/blobs/%s" % (STACK, repository, digest), token("repository:%s:pull" % repository))
+    finally:
+        done.set()
+        sampler.join()
+        os.unlink(path)
+    return {"size_mb": size_mb, "push_stack": pushed, "pull_stack": pulled,
+            "nginx_temp_max_bytes": max(samples), "nginx_temp_samples": len(samples)}
+
+
+def docker(*args, stdin=None):
+    started = time.perf_counter()
+    subprocess.run(["docker", *args], check=True, capture_output=True, text=True, input=stdin,
+                   env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    return time.perf_counter() - started
+
+
+def image(layer_mb):
+    """docker push and pull of a 5-layer image, cold and warm, through the stack and straight to an instance.
+
+    Two images of different random layers, so that the second path does not
+    find the first one's blobs in the shared storage.
+    """
+    out = {"layers": 5, "layer_mb": layer_mb}
+    password = os.environ["BENCH_PASSWORD"]
+    for path, registry in (("stack", DOMAIN), ("direct", "127.0.0.1:5000")):
+        context = os.path.join(WORK, "image-" + path)
+        os.makedirs(context, exist_ok=True)
+        for layer in range(5):
+            random_file(os.path.join(context, "layer-%d" % layer), layer_mb)
+        with open(os.path.join(context, "Dockerfile"), "w", encoding="utf-8") as handle:
+            handle.write("FROM busybox:1.35.0\n" + "".join("COPY layer-%d /layer-%d\n" % (n, n) for n in range(5)))
+        reference = "%s/bench/image-%s" % (registry, path)
+        docker("build", "-q", "-t", reference + ":cold", context)
+        docker("tag", reference + ":cold", reference + ":warm")
+        # 127.0.0.1:5000 sends clients to the same token server as the stack.
+        docker("login", "--username", os.environ["BENCH_USER"], "--password-stdin", registry, stdin=password)
+        out[path] = {"push_cold": docker("push", reference + ":cold"), "push_warm": docker("push", reference + ":warm")}
+        docker("rmi", reference + ":cold", reference + ":warm")
+        out[path]["pull_cold"] = docker("pull", reference + ":cold")
+        out[path]["pull_warm"] = docker("pull", reference + ":cold")
+        docker("rmi", reference + ":cold")
+        docker("logout", registry)
+    return out
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+
+
+def token_rate(seconds, clients, user, password, reuse):
+    """Token requests for pull of one repository, CLIENTS at once for SECONDS."""
+    path = "/auth/auth?" + urllib.parse.urlencode({"service": DOMAIN, "scope": "repository:bench/blob:pull"})
+    headers = {"Authorization": basic(user, password)} if user else {}
+    latencies, failures, stop = [], [], time.time() + seconds
+    lock = threading.Lock()
+
+    def client(_index):
+        connection = None
+        while time.time() < stop:
+            if connection is None or not reuse:
+                connection = http.client.HTTPSConnection("127.0.0.1", 443, context=INSECURE, timeout=30)
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path, headers=dict(headers, Host=DOMAIN))
+                answer = connection.getresponse()
+                answer.read()
+                ok = answer.status == 200
+            except OSError:
+                ok, connection = False, None
+            elapsed = time.perf_counter() - started
+            with lock:
+                (latencies if ok else failures).append(elapsed)
+            if not reuse and connection is not None:
+                connection.close()
+
+    started = time.time()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(client, range(clients)))
+    took = time.time() - started
+    latencies.sort()
+    return {"per_second": len(latencies) / took, "requests": len(latencies), "failures": len(failures),
+            "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
+            "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1] if latencies else None}
+
+
+def tokens(seconds, clients):
+    ci = (os.environ["BENCH_USER"], os.environ["BENCH_PASSWORD"])
+    human = (os.environ["BENCH_HUMAN_USER"], os.environ["BENCH_HUMAN_PASSWORD"])
+    out = {"clients": clients, "seconds": seconds}
+    for label, (user, password), reuse in (("human", human, False), ("ci", ci, False), ("ci_reused", ci, True),
+                                           ("anonymous", (None, None), False), ("human_1_client", human, False)):
+        out[label] = token_rate(seconds, 1 if label.endswith("1_client") else clients, user, password, reuse)
+    return out
+
+
+def main(argv):
+    command = argv[0]
+    if command == "data":
+        result = data(int(argv[1]), int(argv[2]))
+    elif command == "bigblob":
+        result = bigblob(int(argv[1]))
+    elif command == "image":
+        result = image(int(argv[1]))
+    elif command == "tokens":
+        result = tokens(float(argv[1]), int(argv[2]))
+    else:
+        raise SystemExit(__doc__)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

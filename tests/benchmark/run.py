@@ -1,0 +1,302 @@
+"""The benchmark: one run, one test host, every figure next to its anchor.
+
+  python tests/benchmark/run.py [--smoke] [--output FILE]
+
+Brings up a test host (tests/testhosts), deploys the installed collection
+to it with the demo's settings plus a CI account and N generated users,
+and measures, all in this run:
+
+- converge: a fresh converge (images from the controller's archives), an
+  idempotent rerun (0 changed), and reruns with 10, 100 and 500 users;
+- data path: a blob pushed and pulled straight to a registry instance, through
+  the stack's nginx, and served by nginx itself over TLS (the TLS limit);
+  a multi-GB layer through the stack with nginx's temporary files sampled;
+- token path: tokens per second for a person (bcrypt cost 10), a CI account
+  (its generated secret at cost 4), with reused connections, and anonymous,
+  against the bcrypt bound measured on this machine.
+
+Prints a table of ratios and writes it (Markdown) to FILE (default
+docs/benchmarks.md; with --smoke, .cache/benchmark/smoke.md). --smoke runs
+every step with small sizes and short durations: it proves the benchmark
+still works, and its figures mean nothing. A benchmark never fails on a
+slow machine; it fails only when a step does not work.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import secrets
+import statistics
+import string
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NAME = "benchmark"
+STATE = os.path.join(REPO, ".cache", "benchmark")
+TESTHOSTS = [sys.executable, os.path.join(REPO, "tests", "testhosts", "testhosts.py")]
+
+FULL = {"blob_mb": 1024, "rounds": 3, "big_mb": 5120, "layer_mb": 100, "token_seconds": 15, "clients": 20, "users": [10, 100, 500]}
+SMOKE = {"blob_mb": 8, "rounds": 1, "big_mb": 16, "layer_mb": 2, "token_seconds": 2, "clients": 4, "users": [10, 12]}
+
+
+def log(message):
+    print("benchmark: " + message, file=sys.stderr, flush=True)
+
+
+def secret():
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _character in range(32))
+
+
+def credentials():
+    """The bench accounts' passwords, made once per checkout and kept 0600."""
+    path = os.path.join(STATE, "credentials.json")
+    if not os.path.exists(path):
+        os.makedirs(STATE, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            # The human's password is one a person could choose; the CI
+            # account's is what onboarding generates.
+            json.dump({"admin": secret()[:24], "firstuser": secret()[:24], "seconduser": secret()[:24],
+                       "human": secret()[:24], "ci-bench": secret(), "seed": secret()}, handle)
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def users(creds, count):
+    """The demo's accounts, the bench accounts, and generated people up to COUNT users in all."""
+    base = [{"name": "admin", "password": creds["admin"]},
+            {"name": "firstuser", "password": creds["firstuser"], "groups": ["first_user_group"]},
+            {"name": "seconduser", "password": creds["seconduser"]},
+            {"name": "human", "password": creds["human"]},
+            {"name": "ci-bench", "password": creds["ci-bench"]}]
+    extra = [{"name": "person-%03d" % number, "password": "%s-%03d" % (creds["seed"][:20], number)}
+             for number in range(max(count - len(base), 0))]
+    return base + extra
+
+
+def converge(inventory, creds, count, **extra):
+    """Run site.yml as a user would; return (seconds, changed tasks)."""
+    settings = {"sovereign_registry_docker_auth_users": users(creds, count),
+                # The token benchmark asks from one address far above the
+                # per-address limit a public endpoint needs.
+                "sovereign_registry_nginx_auth_rate": "100000r/s", "sovereign_registry_nginx_auth_burst": 100000, **extra}
+    path = os.path.join(STATE, "settings.json")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(settings, handle)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".cache", "test-collections"),
+               ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+               ANSIBLE_FORCE_COLOR="0")
+    started = time.perf_counter()
+    proc = subprocess.run(["ansible-playbook", "-i", inventory, "-e", "@" + path, "sovereign.registry.site"],
+                          env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-6000:] + proc.stderr[-3000:])
+        raise SystemExit("benchmark: site.yml failed with %d users" % count)
+    recap = [line for line in proc.stdout.splitlines() if " changed=" in line and " ok=" in line]
+    changed = sum(int(line.split(" changed=")[1].split()[0]) for line in recap)
+    return seconds, changed
+
+
+def on_server(creds, domain, *args):
+    with open(os.path.join(REPO, "tests", "benchmark", "on_server.py"), encoding="utf-8") as handle:
+        script = handle.read()
+    env = "BENCH_DOMAIN=%s BENCH_USER=ci-bench BENCH_PASSWORD=%s BENCH_HUMAN_USER=human BENCH_HUMAN_PASSWORD=%s" % (
+        domain, creds["ci-bench"], creds["human"])
+    command = "%s python3 - %s" % (env, " ".join(str(a) for a in args))
+    proc = subprocess.run(TESTHOSTS + ["ssh", NAME, "server", command], input=script, capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit("benchmark: on the server, %s failed: %s" % (args[0], proc.stderr[-3000:]))
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bcrypt_bound(cost, rounds):
+    """Tokens per second all cores can verify at COST (the bound of a password's token path)."""
+    import bcrypt
+
+    hashed = bcrypt.hashpw(b"correct horse battery", bcrypt.gensalt(cost))
+    times = []
+    for _round in range(rounds):
+        started = time.perf_counter()
+        bcrypt.checkpw(b"correct horse battery", hashed)
+        times.append(time.perf_counter() - started)
+    return (os.cpu_count() or 1) / statistics.median(times), statistics.median(times) * 1000
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            model = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return "%d cores, %s, %.0f GiB, %s %s" % (
+        os.cpu_count() or 0, model or platform.processor(), memory, platform.system(), platform.release())
+
+
+def median(values):
+    return statistics.median(values) if values else 0.0
+
+
+def report(sizes, figures, smoke):
+    d, b, t, c = figures["data"], figures["bigblob"], figures["tokens"], figures["converge"]
+    push_direct, push_stack = median(d["push_direct"]), median(d["push_stack"])
+    pull_direct, pull_stack, tls = median(d["pull_direct"]), median(d["pull_stack"]), median(d["pull_tls_limit"])
+    rows = [
+        ("pull through the stack vs the TLS limit", "%.0f MB/s" % pull_stack, "%.0f MB/s (nginx serving the file over TLS)" % tls,
+         pull_stack / tls, ">= 0.8"),
+        ("push through the stack vs straight to an instance", "%.0f MB/s" % push_stack, "%.0f MB/s (HTTP to 127.0.0.1:5000)" % push_direct,
+         push_stack / push_direct, ">= 0.95"),
+        ("pull straight from an instance (for reference)", "%.0f MB/s" % pull_direct, "%.0f MB/s (the TLS limit)" % tls,
+         pull_direct / tls, ""),
+        ("tokens/s, CI account, %d clients, new TLS connection each" % t["clients"], "%.1f/s" % t["ci"]["per_second"],
+         "%.1f/s (person, bcrypt cost 10)" % t["human"]["per_second"], t["ci"]["per_second"] / max(t["human"]["per_second"], 1e-9),
+         ">= 10"),
+        ("tokens/s, CI account, %d clients, reused connections" % t["clients"], "%.1f/s" % t["ci_reused"]["per_second"],
+         "%.1f/s (new connection each)" % t["ci"]["per_second"], t["ci_reused"]["per_second"] / max(t["ci"]["per_second"], 1e-9), ""),
+        ("tokens/s, CI account, %d clients, nginx keeping connections to docker_auth open" % t["clients"],
+         "%.1f/s" % t["ci"]["per_second"], "%.1f/s (a connection per request)" % figures["tokens_no_keepalive"]["ci"]["per_second"],
+         t["ci"]["per_second"] / max(figures["tokens_no_keepalive"]["ci"]["per_second"], 1e-9), ""),
+        ("tokens/s, person, %d clients" % t["clients"], "%.1f/s" % t["human"]["per_second"],
+         "%.1f/s (bcrypt bound: %d cores / %.1f ms)" % (figures["bcrypt_bound"], os.cpu_count() or 0, figures["bcrypt_ms"]),
+         t["human"]["per_second"] / figures["bcrypt_bound"], ""),
+        ("converge rerun, %d users" % sizes["users"][-1], "%.1f s" % c["reruns"][-1][1],
+         "%.1f s (%d users)" % (c["reruns"][0][1], c["reruns"][0][0]), c["reruns"][-1][1] / c["reruns"][0][1], "<= 3"),
+    ]
+    lines = [
+        "# Benchmarks" + (" (smoke run: small sizes, figures mean nothing)" if smoke else ""),
+        "",
+        "Made by `scripts/benchmark` on %s (%s), registry %s, one test host: %s." % (
+            datetime.date.today().isoformat(), "smoke" if smoke else "full", figures["registry"], figures["machine"]),
+        "Every figure is compared with an anchor measured in the same run; medians of %d interleaved rounds." % sizes["rounds"],
+        "",
+        "| what | measured | anchor | ratio | wanted |",
+        "|---|---|---|---|---|",
+    ]
+    lines += ["| %s | %s | %s | %.2fx | %s |" % row for row in rows]
+    lines += [
+        "",
+        "## Data path",
+        "",
+        "A random blob of %d MiB, monolithic upload and download with curl and one bearer token, on the server:" % d["size_mb"],
+        "",
+        "| path | push MB/s | pull MB/s |",
+        "|---|---|---|",
+        "| straight to a registry instance (HTTP, loopback) | %s | %s |" % (
+            " / ".join("%.0f" % v for v in d["push_direct"]), " / ".join("%.0f" % v for v in d["pull_direct"])),
+        "| through the stack's nginx (TLS) | %s | %s |" % (
+            " / ".join("%.0f" % v for v in d["push_stack"]), " / ".join("%.0f" % v for v in d["pull_stack"])),
+        "| nginx serving the same file itself over TLS (the TLS limit) | - | %s |" % (
+            " / ".join("%.0f" % v for v in d["pull_tls_limit"])),
+        "",
+        "A %d MiB layer through the stack: push %.0f MB/s, pull %.0f MB/s; nginx's temporary files (/var/lib/nginx) "
+        "peaked at %d bytes over %d samples." % (
+            b["size_mb"], b["push_stack"], b["pull_stack"], b["nginx_temp_max_bytes"], b["nginx_temp_samples"]),
+        "",
+        "`docker push` and `docker pull` of an image of 5 layers of %d MiB (seconds; warm: every layer already there):"
+        % figures["image"]["layer_mb"],
+        "",
+        "| path | push cold | push warm | pull cold | pull warm |",
+        "|---|---|---|---|---|",
+    ]
+    for path, label in (("direct", "straight to a registry instance"), ("stack", "through the stack")):
+        i = figures["image"][path]
+        lines.append("| %s | %.1f | %.1f | %.1f | %.1f |" % (label, i["push_cold"], i["push_warm"], i["pull_cold"], i["pull_warm"]))
+    lines += [
+        "",
+        "## Token path",
+        "",
+        "Token requests for `repository:bench/blob:pull` for %.0f s each:" % t["seconds"],
+        "",
+        "| account | clients | connections | tokens/s | p50 ms | p99 ms | failures |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, who, conn in (("human_1_client", "person (cost 10)", "new each"), ("human", "person (cost 10)", "new each"),
+                             ("ci", "CI account (cost 4)", "new each"), ("ci_reused", "CI account (cost 4)", "reused"),
+                             ("anonymous", "anonymous", "new each")):
+        r = t[label]
+        lines.append("| %s | %d | %s | %.1f | %.0f | %.0f | %d |" % (
+            who, 1 if label == "human_1_client" else t["clients"], conn, r["per_second"], r["p50_ms"] or 0, r["p99_ms"] or 0,
+            r["failures"]))
+    lines += [
+        "",
+        "bcrypt on this machine: %.1f ms per verification at cost 10, so %d cores verify at most %.1f passwords a second."
+        % (figures["bcrypt_ms"], os.cpu_count() or 0, figures["bcrypt_bound"]),
+        "",
+        "## Converge",
+        "",
+        "`site.yml` from this machine over SSH to the test host:",
+        "",
+        "| run | seconds | changed |",
+        "|---|---|---|",
+        "| fresh converge (images from the controller's archives) | %.1f | %d |" % tuple(c["fresh"]),
+        "| rerun, nothing to do | %.1f | %d |" % tuple(c["idempotent"]),
+    ]
+    lines += ["| rerun with %d users | %.1f | %d |" % tuple(r) for r in c["reruns"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--output")
+    parser.add_argument("--keep", action="store_true", help="leave the test host up afterwards")
+    options = parser.parse_args(argv)
+    sizes = SMOKE if options.smoke else FULL
+    output = options.output or (os.path.join(STATE, "smoke.md") if options.smoke else os.path.join(REPO, "docs", "benchmarks.md"))
+    os.makedirs(STATE, exist_ok=True)
+    creds = credentials()
+    subprocess.run(TESTHOSTS + ["down", NAME], check=False, capture_output=True)
+    inventory = subprocess.run(TESTHOSTS + ["up", NAME, "server:registry_servers"], check=True,
+                               capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    figures = {"machine": machine(), "registry": os.environ.get("SOVEREIGN_REGISTRY_VERSION", "3.1.1")}
+    try:
+        with open(os.path.join(inventory, "group_vars", "all", "main.yml"), encoding="utf-8") as handle:
+            domain = next(line.split(":", 1)[1].strip().strip("'\"") for line in handle
+                          if line.startswith("sovereign_registry_domain:"))
+        first = sizes["users"][0]
+        log("fresh converge")
+        fresh = converge(inventory, creds, first)
+        log("rerun, nothing to do")
+        idempotent = converge(inventory, creds, first)
+        figures["converge"] = {"fresh": fresh, "idempotent": idempotent, "reruns": [(first,) + idempotent]}
+        log("data path: %d MiB x %d rounds" % (sizes["blob_mb"], sizes["rounds"]))
+        figures["data"] = on_server(creds, domain, "data", sizes["blob_mb"], sizes["rounds"])
+        log("a %d MiB layer" % sizes["big_mb"])
+        figures["bigblob"] = on_server(creds, domain, "bigblob", sizes["big_mb"])
+        log("docker push and pull of 5 layers of %d MiB" % sizes["layer_mb"])
+        figures["image"] = on_server(creds, domain, "image", sizes["layer_mb"])
+        log("token path: %d clients" % sizes["clients"])
+        figures["tokens"] = on_server(creds, domain, "tokens", sizes["token_seconds"], sizes["clients"])
+        figures["bcrypt_bound"], figures["bcrypt_ms"] = bcrypt_bound(10, 5 if options.smoke else 20)
+        log("token path without upstream keepalive")
+        converge(inventory, creds, first, sovereign_registry_nginx_upstream_keepalive=0)
+        figures["tokens_no_keepalive"] = on_server(creds, domain, "tokens", sizes["token_seconds"], sizes["clients"])
+        for count in sizes["users"][1:]:
+            log("%d users: converge, then the timed rerun" % count)
+            converge(inventory, creds, count)
+            seconds, changed = converge(inventory, creds, count)
+            figures["converge"]["reruns"].append((count, seconds, changed))
+    finally:
+        if not options.keep:
+            subprocess.run(TESTHOSTS + ["down", NAME], check=False, capture_output=True)
+    with open(os.path.join(STATE, "figures.json"), "w", encoding="utf-8") as handle:
+        json.dump(figures, handle, indent=1)
+    text = report(sizes, figures, options.smoke)
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    print(text)
+    log("written to %s" % os.path.relpath(output, REPO))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
