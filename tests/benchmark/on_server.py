@@ -79,8 +79,10 @@ def push(base, repository, path, digest):
     bearer = "Authorization: Bearer " + token("repository:%s:pull,push" % repository)
     headers = curl("-D", "-", "-o", "/dev/null", "-X", "POST", "-H", bearer, "%s/v2/%s/blobs/uploads/" % (base, repository))
     location = [line.split(":", 1)[1].strip() for line in headers.splitlines() if line.lower().startswith("location:")][0]
-    if location.startswith("/"):
-        location = base + location
+    # The registry writes its public URL into Location (http.host): keep
+    # only the path, so that a push straight to an instance stays there.
+    parts = urllib.parse.urlsplit(location)
+    location = base + parts.path + ("?" + parts.query if parts.query else "")
     location += ("&" if "?" in location else "?") + "digest=" + digest
     speed = curl("-o", "/dev/null", "-w", "%{speed_upload} %{http_code}", "-X", "PUT", "-H", bearer,
                  "-H", "Content-Type: application/octet-stream", "-T", path, location).split()
@@ -174,36 +176,60 @@ def bigblob(size_mb):
 
 def docker(*args, stdin=None):
     started = time.perf_counter()
-    subprocess.run(["docker", *args], check=True, capture_output=True, text=True, input=stdin,
-                   env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    proc = subprocess.run(["docker", *args], check=False, capture_output=True, text=True, input=stdin,
+                          env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    if proc.returncode != 0:
+        raise SystemExit("docker %s failed: %s" % (args[0], proc.stderr.strip()[-2000:]))
     return time.perf_counter() - started
 
 
 def image(layer_mb):
-    """docker push and pull of a 5-layer image, cold and warm, through the stack and straight to an instance.
+    """docker push and pull of a 5-layer image, cold and warm, through the stack and to a bare registry.
 
-    Two images of different random layers, so that the second path does not
-    find the first one's blobs in the shared storage.
+    The anchor is a registry container of the same image beside the stack,
+    without auth, on loopback: the docker client cannot use a stack instance
+    directly (the instances send it on to their public URL). Two images of
+    different random layers, so that neither path finds the other's blobs.
     """
     out = {"layers": 5, "layer_mb": layer_mb}
     password = os.environ["BENCH_PASSWORD"]
-    for path, registry in (("stack", DOMAIN), ("direct", "127.0.0.1:5000")):
-        context = os.path.join(WORK, "image-" + path)
-        os.makedirs(context, exist_ok=True)
-        for layer in range(5):
-            random_file(os.path.join(context, "layer-%d" % layer), layer_mb)
-        with open(os.path.join(context, "Dockerfile"), "w", encoding="utf-8") as handle:
-            handle.write("FROM busybox:1.35.0\n" + "".join("COPY layer-%d /layer-%d\n" % (n, n) for n in range(5)))
-        reference = "%s/bench/image-%s" % (registry, path)
-        docker("build", "-q", "-t", reference + ":cold", context)
-        docker("tag", reference + ":cold", reference + ":warm")
-        # 127.0.0.1:5000 sends clients to the same token server as the stack.
+    tag = subprocess.run(["docker", "inspect", "--format", "{{.Config.Image}}", "registry-1"], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    bare = os.path.join(WORK, "bare-registry")
+    os.makedirs(bare, exist_ok=True)
+    subprocess.run(["docker", "rm", "-f", "sovereign-benchmark-bare"], capture_output=True, check=False)
+    docker("run", "-d", "--name", "sovereign-benchmark-bare", "--network", "host", "-e", "REGISTRY_HTTP_ADDR=127.0.0.1:5999",
+           "-e", "REGISTRY_HTTP_DEBUG_ADDR=127.0.0.1:5998",
+           "-v", bare + ":/var/lib/registry", tag)
+    time.sleep(2)
+    try:
+        for path, registry in (("stack", DOMAIN), ("direct", "127.0.0.1:5999")):
+            out[path] = image_round(path, registry, layer_mb, password)
+    finally:
+        subprocess.run(["docker", "rm", "-f", "-v", "sovereign-benchmark-bare"], capture_output=True, check=False)
+        subprocess.run(["rm", "-rf", bare], check=False)
+    return out
+
+
+def image_round(path, registry, layer_mb, password):
+    """Build an image of 5 random layers, push it cold and warm, pull it cold and warm; seconds."""
+    context = os.path.join(WORK, "image-" + path)
+    os.makedirs(context, exist_ok=True)
+    for layer in range(5):
+        random_file(os.path.join(context, "layer-%d" % layer), layer_mb)
+    with open(os.path.join(context, "Dockerfile"), "w", encoding="utf-8") as handle:
+        handle.write("FROM busybox:1.35.0\n" + "".join("COPY layer-%d /layer-%d\n" % (n, n) for n in range(5)))
+    reference = "%s/bench/image-%s" % (registry, path)
+    docker("build", "-q", "-t", reference + ":cold", context)
+    docker("tag", reference + ":cold", reference + ":warm")
+    if path == "stack":
         docker("login", "--username", os.environ["BENCH_USER"], "--password-stdin", registry, stdin=password)
-        out[path] = {"push_cold": docker("push", reference + ":cold"), "push_warm": docker("push", reference + ":warm")}
-        docker("rmi", reference + ":cold", reference + ":warm")
-        out[path]["pull_cold"] = docker("pull", reference + ":cold")
-        out[path]["pull_warm"] = docker("pull", reference + ":cold")
-        docker("rmi", reference + ":cold")
+    out = {"push_cold": docker("push", reference + ":cold"), "push_warm": docker("push", reference + ":warm")}
+    docker("rmi", reference + ":cold", reference + ":warm")
+    out["pull_cold"] = docker("pull", reference + ":cold")
+    out["pull_warm"] = docker("pull", reference + ":cold")
+    docker("rmi", reference + ":cold")
+    if path == "stack":
         docker("logout", registry)
     return out
 
@@ -216,22 +242,26 @@ def token_rate(seconds, clients, user, password, reuse):
     """Token requests for pull of one repository, CLIENTS at once for SECONDS."""
     path = "/auth/auth?" + urllib.parse.urlencode({"service": DOMAIN, "scope": "repository:bench/blob:pull"})
     headers = {"Authorization": basic(user, password)} if user else {}
-    latencies, failures, stop = [], [], time.time() + seconds
+    latencies, failures, reasons, stop = [], [], [], time.time() + seconds
     lock = threading.Lock()
 
     def client(_index):
         connection = None
         while time.time() < stop:
             if connection is None or not reuse:
-                connection = http.client.HTTPSConnection("127.0.0.1", 443, context=INSECURE, timeout=30)
+                connection = http.client.HTTPSConnection(DOMAIN, 443, context=INSECURE, timeout=30)
             started = time.perf_counter()
             try:
-                connection.request("GET", path, headers=dict(headers, Host=DOMAIN))
+                connection.request("GET", path, headers=headers)
                 answer = connection.getresponse()
                 answer.read()
                 ok = answer.status == 200
-            except OSError:
+                if not ok and not reasons:
+                    reasons.append("HTTP %d" % answer.status)
+            except (OSError, http.client.HTTPException) as exc:
                 ok, connection = False, None
+                if not reasons:
+                    reasons.append(str(exc))
             elapsed = time.perf_counter() - started
             with lock:
                 (latencies if ok else failures).append(elapsed)
@@ -242,6 +272,8 @@ def token_rate(seconds, clients, user, password, reuse):
     with ThreadPoolExecutor(max_workers=clients) as pool:
         list(pool.map(client, range(clients)))
     took = time.time() - started
+    if not latencies:
+        raise SystemExit("no token request of %s succeeded: %s" % (user or "anonymous", reasons[:1]))
     latencies.sort()
     return {"per_second": len(latencies) / took, "requests": len(latencies), "failures": len(failures),
             "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
