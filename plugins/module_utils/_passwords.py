@@ -132,6 +132,11 @@ def ensure_hash(password: str, current_hash: Optional[str] = None, cost: int = D
     """
     check_password(password, name, min_length)
     check_cost(cost)
+    return _keep_or_make(password, current_hash, cost)
+
+
+def _keep_or_make(password: str, current_hash: Optional[str], cost: int) -> Tuple[str, bool]:
+    """The current hash while it verifies the password at the wanted cost, else a new one (rules already checked)."""
     if current_hash and hash_cost(current_hash) == cost and verify_password(password, current_hash):
         return current_hash, False
     return hash_password(password, cost), True
@@ -153,8 +158,7 @@ def ensure_hashes(items: Sequence[Mapping[str, Any]], min_length: int = 1, worke
             raise ValueError("%s: bcrypt %s" % (item.get("name") or "password", exc)) from None
 
     def one(item: Mapping[str, Any]) -> Dict[str, Any]:
-        hashed, changed = ensure_hash(item["password"], item.get("current_hash"), item["cost"],
-                                      item.get("name") or "password", min_length)
+        hashed, changed = _keep_or_make(item["password"], item.get("current_hash"), item["cost"])
         return {"hash": hashed, "changed": changed}
 
     if not items:
