@@ -11,6 +11,8 @@ SSH, with the collection installed from its tarball.
                                           start the hosts of deployment NAME, write its inventory
   testhosts.py share NAME ALIAS           let scenario deployment ALIAS use NAME's hosts
   testhosts.py ssh NAME HOST [COMMAND]    a shell (or a command) on a test host
+  testhosts.py kill NAME HOST             kill a test host hard (a node dying): docker kill
+  testhosts.py start NAME HOST            start a killed test host again, wait until it booted
   testhosts.py list                       the test hosts and networks of this checkout
   testhosts.py down NAME | --all          remove the hosts, their volumes and network (an
                                           alias: only the alias)
@@ -180,11 +182,13 @@ def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
         subnet = free_subnet()
         run("docker", "network", "create", *labels, "--subnet", str(subnet), network)
     addresses = {host: str(subnet.network_address + 10 + i) for i, host in enumerate(hosts)}
-    servers = [host for host, groups in hosts.items() if "registry_servers" in groups]
+    # Clients find the registry by its name, as they would through DNS: the
+    # load balancer if there is one, else the (first) registry server.
+    front = [host for host, groups in hosts.items() if "registry_loadbalancers" in groups]
+    front += [host for host, groups in hosts.items() if "registry_servers" in groups]
     extra_hosts = ["--add-host=%s:%s" % (host, address) for host, address in addresses.items()]
-    if servers and domain:
-        # Clients find the registry by its name, as they would through DNS.
-        extra_hosts.append("--add-host=%s:%s" % (domain, addresses[servers[0]]))
+    if front and domain:
+        extra_hosts.append("--add-host=%s:%s" % (domain, addresses[front[0]]))
     for host, address in addresses.items():
         run("docker", "run", "-d", "--name", container(name, host), "--hostname", host,
             *labels, "--network", network, "--ip", address, *RUN_FLAGS, *extra_hosts,
@@ -272,6 +276,24 @@ def down(name: str | None) -> None:
     log("removed %d test host(s) of %s" % (len(containers), name or "every deployment"))
 
 
+def address_of(name: str, host: str) -> str:
+    with open(os.path.join(state_dir(name), "inventory", "hosts.yml"), encoding="utf-8") as handle:
+        groups = json.load(handle)["all"]["children"].values()
+    return next(g["hosts"][host]["ansible_host"] for g in groups if host in g["hosts"])
+
+
+def power(command: str, name: str, host: str) -> None:
+    """Kill a test host hard (no shutdown: its services get no word), or start it again and wait for its boot."""
+    real = os.path.basename(os.readlink(state_dir(name))) if os.path.islink(state_dir(name)) else name
+    run("docker", command, container(real, host))
+    if command == "start":
+        started = time.time()
+        wait_ready(os.path.join(state_dir(name), "id_ed25519"), host, address_of(name, host))
+        log("%s: %s booted again in %.1f s" % (name, host, time.time() - started))
+    else:
+        log("%s: %s killed" % (name, host))
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -287,6 +309,10 @@ def main(argv: List[str]) -> int:
     p_ssh.add_argument("name")
     p_ssh.add_argument("host")
     p_ssh.add_argument("remote", nargs=argparse.REMAINDER)
+    for command in ("kill", "start"):
+        p_power = sub.add_parser(command)
+        p_power.add_argument("name")
+        p_power.add_argument("host")
     sub.add_parser("list")
     p_share = sub.add_parser("share")
     p_share.add_argument("name")
@@ -306,10 +332,10 @@ def main(argv: List[str]) -> int:
         networks = run("docker", "network", "ls", *selector(None), "--format", "{{.Name}}").stdout.split()
         for line in hosts + networks:
             print(line)
+    elif args.command in ("kill", "start"):
+        power(args.command, args.name, args.host)
     elif args.command == "ssh":
-        with open(os.path.join(state_dir(args.name), "inventory", "hosts.yml"), encoding="utf-8") as handle:
-            groups = json.load(handle)["all"]["children"].values()
-        address = next(g["hosts"][args.host]["ansible_host"] for g in groups if args.host in g["hosts"])
+        address = address_of(args.name, args.host)
         os.execvp("ssh", ["ssh", "-i", os.path.join(state_dir(args.name), "id_ed25519"), *SSH_OPTIONS,
                           "root@" + address, *args.remote])
     else:
