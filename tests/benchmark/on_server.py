@@ -111,6 +111,12 @@ def tls_limit_site(on):
     time.sleep(1)
 
 
+def rotated(items, number):
+    """ITEMS starting at position NUMBER: each round puts another path first."""
+    start = number % len(items)
+    return items[start:] + items[:start]
+
+
 def data(size_mb, rounds):
     os.makedirs(WORK, exist_ok=True)
     path = os.path.join(WORK, "blob")
@@ -119,14 +125,22 @@ def data(size_mb, rounds):
     out = {"size_mb": size_mb, "push_direct": [], "push_stack": [], "pull_direct": [], "pull_stack": [], "pull_tls_limit": []}
     tls_limit_site(True)
     try:
-        for _round in range(rounds):
-            # Interleaved, so that a drift of the machine hits every path alike.
-            out["push_direct"].append(push(DIRECT, repository, path, digest))
-            out["push_stack"].append(push(STACK, repository, path, digest))
+        for number in range(rounds):
+            # Interleaved, so that a drift of the machine hits every path
+            # alike, and in a rotated order with the page cache written back
+            # before each transfer: otherwise the pull that follows the
+            # pushes pays for writing their 2 GiB to disk.
+            pushes = [("push_direct", DIRECT), ("push_stack", STACK)]
+            for key, base in rotated(pushes, number):
+                os.sync()
+                out[key].append(push(base, repository, path, digest))
             bearer = token("repository:%s:pull" % repository)
-            out["pull_direct"].append(pull("%s/v2/%s/blobs/%s" % (DIRECT, repository, digest), bearer))
-            out["pull_stack"].append(pull("%s/v2/%s/blobs/%s" % (STACK, repository, digest), bearer))
-            out["pull_tls_limit"].append(pull("https://127.0.0.1:%d/blob" % TLS_LIMIT_PORT))
+            pulls = [("pull_direct", "%s/v2/%s/blobs/%s" % (DIRECT, repository, digest), bearer),
+                     ("pull_stack", "%s/v2/%s/blobs/%s" % (STACK, repository, digest), bearer),
+                     ("pull_tls_limit", "https://127.0.0.1:%d/blob" % TLS_LIMIT_PORT, None)]
+            for key, url, pull_bearer in rotated(pulls, number):
+                os.sync()
+                out[key].append(pull(url, pull_bearer))
     finally:
         tls_limit_site(False)
     return out
