@@ -7,6 +7,10 @@
       the image's manifest and every blob, through each node, digests checked
   scaleout_check.py pull-loop IMAGE STOP_FILE
       docker pull, docker rmi, again, until STOP_FILE exists
+  scaleout_check.py delete-everywhere DOMAIN CA REPOSITORY TAG NODE=ADDRESS ...
+      the image's manifest read by digest through every node (so that a
+      cache of each node knows it), deleted through the first, then asked
+      for through every node again
 
 The account's name and password come in SCALEOUT_USER and SCALEOUT_PASSWORD.
 A node is addressed by name resolution to its address (curl --resolve), so
@@ -127,6 +131,24 @@ def pull_each(domain, ca, repository, tag, specs):
     return out
 
 
+def delete_everywhere(domain, ca, repository, tag, specs):
+    nodes = nodes_of(domain, ca, specs)
+    bearer = "Authorization: Bearer " + token(nodes[0], "repository:%s:pull,delete" % repository)
+    accept = "Accept: " + ACCEPT
+    status, headers, _body = nodes[-1].curl("-I", "-H", bearer, "-H", accept, nodes[-1].url("/v2/%s/manifests/%s" % (repository, tag)))
+    if status != 200:
+        raise SystemExit("HEAD of %s:%s on %s: HTTP %d" % (repository, tag, nodes[-1].name, status))
+    path = "/v2/%s/manifests/%s" % (repository, headers["docker-content-digest"])
+
+    def everywhere():
+        return {node.name: node.curl("-I", "-H", bearer, "-H", accept, node.url(path))[0] for node in nodes}
+
+    before = everywhere()
+    deleted = nodes[0].curl("-X", "DELETE", "-H", bearer, nodes[0].url(path))[0]
+    return {"digest": headers["docker-content-digest"], "before": before, "deleted_on": nodes[0].name,
+            "deleted": deleted, "after": everywhere()}
+
+
 def pull_loop(image, stop_file):
     pulls, failed, retries, errors = 0, [], 0, []
     started = time.time()
@@ -152,6 +174,8 @@ def main(argv):
         result = pull_each(argv[1], argv[2], argv[3], argv[4], argv[5:])
     elif command == "pull-loop":
         result = pull_loop(argv[1], argv[2])
+    elif command == "delete-everywhere":
+        result = delete_everywhere(argv[1], argv[2], argv[3], argv[4], argv[5:])
     else:
         raise SystemExit(__doc__)
     print(json.dumps(result))
