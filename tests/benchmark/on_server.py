@@ -291,7 +291,8 @@ def tokens(seconds, clients):
     ci = (os.environ["BENCH_USER"], os.environ["BENCH_PASSWORD"])
     human = (os.environ["BENCH_HUMAN_USER"], os.environ["BENCH_HUMAN_PASSWORD"])
     out = {"clients": clients, "seconds": seconds}
-    for label, (user, password), reuse in (("human", human, False), ("ci", ci, False), ("ci_reused", ci, True),
+    for label, (user, password), reuse in (("human", human, False), ("human_reused", human, True), ("ci", ci, False),
+                                           ("ci_reused", ci, True),
                                            ("anonymous", (None, None), False), ("human_1_client", human, False)):
         out[label] = token_rate(seconds, 1 if label.endswith("1_client") else clients, user, password, reuse)
     return out

@@ -159,7 +159,12 @@ def report(sizes, figures, smoke):
         ("tokens/s, CI account, %d clients, new TLS connection each" % t["clients"], "%.1f/s" % t["ci"]["per_second"],
          "%.1f/s (person, bcrypt cost 10)" % t["human"]["per_second"], t["ci"]["per_second"] / max(t["human"]["per_second"], 1e-9),
          ">= 10"),
-        ("tokens/s, CI account, %d clients, reused connections" % t["clients"], "%.1f/s" % t["ci_reused"]["per_second"],
+        # A docker client asks for its token on the connection its first
+        # request (GET /v2/) opened: one TLS handshake per pull, not per token.
+        ("tokens/s, CI account, %d clients, connections reused (as by a docker client within a pull)" % t["clients"],
+         "%.1f/s" % t["ci_reused"]["per_second"], "%.1f/s (person, bcrypt cost 10, connections reused)" % t["human_reused"]["per_second"],
+         t["ci_reused"]["per_second"] / max(t["human_reused"]["per_second"], 1e-9), ">= 10"),
+        ("tokens/s, CI account, %d clients, reused connections vs a new one each" % t["clients"], "%.1f/s" % t["ci_reused"]["per_second"],
          "%.1f/s (new connection each)" % t["ci"]["per_second"], t["ci_reused"]["per_second"] / max(t["ci"]["per_second"], 1e-9), ""),
         ("tokens/s, CI account, %d clients, nginx keeping connections to docker_auth open" % t["clients"],
          "%.1f/s" % t["ci"]["per_second"], "%.1f/s (a connection per request)" % figures["tokens_no_keepalive"]["ci"]["per_second"],
@@ -220,6 +225,7 @@ def report(sizes, figures, smoke):
         "|---|---|---|---|---|---|---|---|",
     ]
     for label, who, conn in (("human_1_client", "person (cost 10)", "new each"), ("human", "person (cost 10)", "new each"),
+                             ("human_reused", "person (cost 10)", "reused"),
                              ("ci", "CI account (cost 4)", "new each"), ("ci_reused", "CI account (cost 4)", "reused"),
                              ("anonymous", "anonymous", "new each")):
         r = t[label]
