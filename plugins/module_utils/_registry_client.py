@@ -128,11 +128,13 @@ class Registry:
                                                            answer[:300].decode("utf-8", "replace")))
         return status, answer_headers, answer
 
-    def _paged(self, path: str, scope: str, key: str) -> List[str]:
+    def _paged(self, path: str, scope: str, key: str, missing_ok: bool = False) -> List[str]:
         items: List[str] = []
         page: Optional[str] = "%s?n=%d" % (path, PAGE_SIZE)
         while page:
-            _status, headers, body = self.call("GET", page, scope)
+            status, headers, body = self.call("GET", page, scope, expect=(200, 404) if missing_ok else (200,))
+            if status == 404:
+                return items
             items.extend(json.loads(body).get(key) or [])
             page = _parse_link(headers.get("link"))
         return items
@@ -141,14 +143,27 @@ class Registry:
         return sorted(self._paged("/v2/_catalog", "registry:catalog:*", "repositories"))
 
     def tags(self, repository: str) -> List[str]:
-        return sorted(self._paged("/v2/%s/tags/list" % repository, "repository:%s:pull" % repository, "tags"))
+        """The repository's tags; none when it answers 404 (registry 2.8 lists in its catalog a repository
+        that holds only uploaded blobs, and then knows no such name)."""
+        return sorted(self._paged("/v2/%s/tags/list" % repository, "repository:%s:pull" % repository, "tags",
+                                  missing_ok=True))
 
     def manifest(self, repository: str, reference: str) -> Manifest:
         """(digest, media type, size, parsed manifest); cached per digest."""
+        found = self.find_manifest(repository, reference)
+        if found is None:
+            raise RegistryError("%s:%s: manifest unknown" % (repository, reference))
+        return found
+
+    def find_manifest(self, repository: str, reference: str) -> Optional[Manifest]:
+        """As manifest(), or None when the registry answers 404 (registry 2.8 still lists the
+        tags of a manifest deleted by its digest)."""
         key = (repository, reference)
         if key not in self.manifests:
-            _status, headers, body = self.call("GET", "/v2/%s/manifests/%s" % (repository, reference),
-                                               "repository:%s:pull" % repository, {"Accept": ACCEPT})
+            status, headers, body = self.call("GET", "/v2/%s/manifests/%s" % (repository, reference),
+                                              "repository:%s:pull" % repository, {"Accept": ACCEPT}, expect=(200, 404))
+            if status == 404:
+                return None
             parsed = json.loads(body)
             media_type = parsed.get("mediaType") or headers.get("content-type", "").split(";")[0]
             digest = headers.get("docker-content-digest")

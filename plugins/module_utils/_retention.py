@@ -145,11 +145,18 @@ def first_rule(rules: Sequence[Rule], repository: str, tag: str) -> Optional[Rul
 
 
 def inventory(registry: Registry, rules: Sequence[Rule]) -> Images:
-    """Every tag of every repository, described; ages only where a rule applies."""
+    """Every tag of every repository, described; ages only where a rule applies.
+
+    A tag whose manifest is gone (registry 2.8 lists the tags of a manifest
+    deleted by its digest) stands for no image: left out, neither kept nor
+    deleted.
+    """
     found: Images = {}
     for repository in registry.repositories():
         found[repository] = {}
         for tag in registry.tags(repository):
+            if registry.find_manifest(repository, tag) is None:
+                continue
             ruled = first_rule(rules, repository, tag) is not None
             found[repository][tag] = describe(registry, repository, tag, with_age=ruled)
     return found

@@ -110,10 +110,6 @@ CASES = {
         {"sovereign_registry_registry_redis_addr": "redis.internal"},
         "sovereign_registry_registry_redis_addr must be host:port, for example redis.internal:6379",
     ),
-    "garbage collection timer with a redis cache": (
-        {"sovereign_registry_registry_redis_addr": "redis.internal:6379", "sovereign_registry_registry_gc_timer_enabled": True},
-        "sovereign_registry_registry_gc_timer_enabled is true with a redis cache",
-    ),
     "short http secret": (
         {"sovereign_registry_registry_http_secret": "tooshort"},
         "sovereign_registry_registry_http_secret is shorter than 32 characters",

@@ -84,6 +84,8 @@ def registry(request, tmp_path):
              "sovereign_registry_registry_instances": 1, "sovereign_registry_registry_port": port,
              "sovereign_registry_registry_container_name": name, "sovereign_registry_registry_drain_seconds": 1,
              "sovereign_registry_registry_storage_driver": "filesystem",
+             # One node, one instance, its cache in memory (the test's config.yml).
+             "sovereign_registry_nodes": ["localhost"],
              # The test registry runs as root, so its storage belongs to root.
              "__sovereign_registry_registry_ids": "0:0",
              "ansible_python_interpreter": "{{ ansible_playbook_python }}"}

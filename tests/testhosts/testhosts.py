@@ -283,7 +283,8 @@ def address_of(name: str, host: str) -> str:
 
 
 def power(command: str, name: str, host: str) -> None:
-    """Kill a test host hard (no shutdown: its services get no word), or start it again and wait for its boot."""
+    """Kill a test host hard (no shutdown: its services get no word), or start it again and wait for its boot;
+    pause one (every process frozen: its connections open, nothing answered), or let it go on."""
     real = os.path.basename(os.readlink(state_dir(name))) if os.path.islink(state_dir(name)) else name
     run("docker", command, container(real, host))
     if command == "start":
@@ -291,7 +292,7 @@ def power(command: str, name: str, host: str) -> None:
         wait_ready(os.path.join(state_dir(name), "id_ed25519"), host, address_of(name, host))
         log("%s: %s booted again in %.1f s" % (name, host, time.time() - started))
     else:
-        log("%s: %s killed" % (name, host))
+        log("%s: %s %s" % (name, host, {"kill": "killed", "pause": "frozen", "unpause": "going on"}[command]))
 
 
 def main(argv: List[str]) -> int:
@@ -309,7 +310,7 @@ def main(argv: List[str]) -> int:
     p_ssh.add_argument("name")
     p_ssh.add_argument("host")
     p_ssh.add_argument("remote", nargs=argparse.REMAINDER)
-    for command in ("kill", "start"):
+    for command in ("kill", "start", "pause", "unpause"):
         p_power = sub.add_parser(command)
         p_power.add_argument("name")
         p_power.add_argument("host")
@@ -332,7 +333,7 @@ def main(argv: List[str]) -> int:
         networks = run("docker", "network", "ls", *selector(None), "--format", "{{.Name}}").stdout.split()
         for line in hosts + networks:
             print(line)
-    elif args.command in ("kill", "start"):
+    elif args.command in ("kill", "start", "pause", "unpause"):
         power(args.command, args.name, args.host)
     elif args.command == "ssh":
         address = address_of(args.name, args.host)

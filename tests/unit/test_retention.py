@@ -209,3 +209,34 @@ def test_module_refuses_bad_rules_before_any_request(run_module, rule, fragment)
                                                      "username": "admin", "password": "never-shown-0123"})
     assert proc.returncode != 0 and fragment in result["msg"]
     assert "never-shown" not in proc.stdout + proc.stderr
+
+
+# -------------------------------------------------------------- the inventory
+
+
+def test_tags_and_repositories_that_hold_no_image_are_left_out_of_the_inventory():
+    """Registry 2.8 still lists the tags of a manifest deleted by its digest (a GET of one answers 404), and
+    lists in its catalog a repository that holds only uploaded blobs (its tags/list answers 404)."""
+    import json
+
+    from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import Registry
+    from ansible_collections.sovereign.registry.plugins.module_utils._retention import inventory
+
+    manifest = json.dumps({"mediaType": OCI_MANIFEST, "config": {"digest": "sha256:c", "size": 5},
+                           "layers": [{"digest": "sha256:l", "size": 7}]}).encode()
+
+    def transport(method, url, headers, body):
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        answers = {
+            "v2/_catalog?n=1000": (200, {}, b'{"repositories": ["a/app", "a/blobs-only"]}'),
+            "v2/a/blobs-only/tags/list?n=1000": (404, {}, b'{"errors": [{"code": "NAME_UNKNOWN"}]}'),
+            "v2/a/app/tags/list?n=1000": (200, {}, b'{"tags": ["gone", "kept"]}'),
+            "v2/a/app/manifests/kept": (200, {"docker-content-digest": "sha256:m"}, manifest),
+            "v2/a/app/manifests/gone": (404, {}, b'{"errors": [{"code": "MANIFEST_UNKNOWN"}]}'),
+        }
+        return answers[path]
+
+    found = inventory(Registry("http://registry", transport), [])
+    assert list(found["a/app"]) == ["kept"]
+    assert found["a/blobs-only"] == {}
+    assert found["a/app"]["kept"]["blobs"] == {"sha256:m": len(manifest), "sha256:c": 5, "sha256:l": 7}

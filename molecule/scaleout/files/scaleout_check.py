@@ -7,6 +7,13 @@
       the image's manifest and every blob, through each node, digests checked
   scaleout_check.py pull-loop IMAGE STOP_FILE
       docker pull, docker rmi, again, until STOP_FILE exists
+  scaleout_check.py reads-at-once DOMAIN CA REPOSITORY TAG COUNT BALANCER=ADDRESS
+      COUNT clients at once, each a token and the manifest through the
+      balancer; for each, the two statuses and the seconds taken
+  scaleout_check.py writes-refused DOMAIN CA REPOSITORY SECONDS NODE=ADDRESS ...
+      starts an upload (POST) on every node in turn until each has refused
+      one (403, pushes refused) or SECONDS have passed; for each node, when
+      it first refused
   scaleout_check.py delete-everywhere DOMAIN CA REPOSITORY TAG NODE=ADDRESS ...
       the image's manifest read by digest through every node (so that a
       cache of each node knows it), deleted through the first, then asked
@@ -22,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -149,6 +157,46 @@ def delete_everywhere(domain, ca, repository, tag, specs):
             "deleted": deleted, "after": everywhere()}
 
 
+def reads_at_once(domain, ca, repository, tag, count, spec):
+    balancer = nodes_of(domain, ca, [spec])[0]
+    results = [None] * int(count)
+
+    def one(index):
+        began = time.time()
+        try:
+            bearer = "Authorization: Bearer " + token(balancer, "repository:%s:pull" % repository)
+            status = balancer.curl("-I", "-H", bearer, "-H", "Accept: " + ACCEPT,
+                                   balancer.url("/v2/%s/manifests/%s" % (repository, tag)))[0]
+            results[index] = [200, status, round(time.time() - began, 1)]
+        except SystemExit as error:
+            results[index] = [str(error), None, round(time.time() - began, 1)]
+
+    threads = [threading.Thread(target=one, args=(index,)) for index in range(int(count))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def writes_refused(domain, ca, repository, seconds, specs):
+    nodes = nodes_of(domain, ca, specs)
+    bearer = "Authorization: Bearer " + token(nodes[0], "repository:%s:pull,push" % repository)
+    started = time.time()
+    refused, statuses = {}, {node.name: [] for node in nodes}
+    while len(refused) < len(nodes) and time.time() - started < float(seconds):
+        for node in nodes:
+            if node.name in refused:
+                continue
+            status, _headers, body = node.curl("-X", "POST", "-H", bearer, node.url("/v2/%s/blobs/uploads/" % repository))
+            if not statuses[node.name] or statuses[node.name][-1] != status:
+                statuses[node.name].append(status)
+            if status == 403 and b"DENIED" in body:
+                refused[node.name] = round(time.time() - started, 1)
+        time.sleep(0.3)
+    return {"refused_after_seconds": refused, "statuses": statuses}
+
+
 def pull_loop(image, stop_file):
     pulls, failed, retries, errors = 0, [], 0, []
     started = time.time()
@@ -174,6 +222,10 @@ def main(argv):
         result = pull_each(argv[1], argv[2], argv[3], argv[4], argv[5:])
     elif command == "pull-loop":
         result = pull_loop(argv[1], argv[2])
+    elif command == "reads-at-once":
+        result = reads_at_once(argv[1], argv[2], argv[3], argv[4], argv[5], argv[6])
+    elif command == "writes-refused":
+        result = writes_refused(argv[1], argv[2], argv[3], argv[4], argv[5:])
     elif command == "delete-everywhere":
         result = delete_everywhere(argv[1], argv[2], argv[3], argv[4], argv[5:])
     else:
