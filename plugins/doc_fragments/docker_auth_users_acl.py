@@ -39,6 +39,43 @@ options:
         description: "Other labels, C({name: [values]})."
         type: dict
         default: {}
+  directory:
+    description:
+      - People of the organisation's directory (LDAP), whom docker_auth looks up after the static users. Their
+        labels come from attributes of their entries at each login, so they are not known offline; described here,
+        they take part in every check and answer as the static users do.
+    type: dict
+    default: {}
+    suboptions:
+      labels:
+        description:
+          - The label names the directory gives people (the keys of docker_auth's C(ldap_auth.labels)). An ACL that
+            uses one of them is not warned about, whatever the values it expects.
+        type: list
+        elements: str
+        default: []
+      identities:
+        description:
+          - Sample people of the directory with the labels it gives them (for example one person per group), as
+            static users without password. A name that is also a static user is an error (docker_auth would let
+            the static account log in as that name).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: Account name (what the person types at C(docker login)).
+            type: str
+            required: true
+          groups:
+            description: Their groups, the label C(group).
+            type: list
+            elements: str
+            default: []
+          labels:
+            description: "Other labels, C({name: [values]})."
+            type: dict
+            default: {}
   anonymous:
     description: Whether anonymous clients (account C("")) are let in.
     type: bool

@@ -52,10 +52,10 @@ class Finding(Dict[str, str]):
         return "%s: %s" % (self["where"], self["message"])
 
 
-def _check_users(users: Sequence[Any], findings: List[Finding]) -> None:
+def _check_users(users: Sequence[Any], findings: List[Finding], name_of_list: str = "users") -> None:
     seen: Set[Any] = set()
     for i, user in enumerate(users):
-        where = "users[%d]" % i
+        where = "%s[%d]" % (name_of_list, i)
         if not isinstance(user, dict):
             findings.append(Finding(level="error", where=where, message="must be a mapping with name, groups, labels"))
             continue
@@ -272,7 +272,10 @@ def covers(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> bool:
     return True
 
 
-def _label_findings(acl: Sequence[Any], users: Sequence[Any], findings: List[Finding]) -> None:
+def _label_findings(acl: Sequence[Any], users: Sequence[Any], findings: List[Finding],
+                    provided: Optional[Set[str]] = None) -> None:
+    """provided: labels the directory gives people, whatever their values (not known offline)."""
+    provided = provided or set()
     all_labels: Dict[str, Set[str]] = {}
     for user in users:
         if isinstance(user, dict):
@@ -285,12 +288,13 @@ def _label_findings(acl: Sequence[Any], users: Sequence[Any], findings: List[Fin
         for field in MATCH_FIELDS:
             pattern = match.get(field)
             for key in re.findall(r"\$\{labels:([^}]+)\}", pattern if isinstance(pattern, str) else ""):
-                if key not in all_labels:
+                if key not in all_labels and key not in provided:
                     findings.append(Finding(level="warning", where="acl[%d].match.%s" % (i, field), message=(
-                        "${labels:%s}: no user has the label %r, so this never matches") % (key, key)))
+                        "${labels:%s}: no user has the label %r and the directory gives none, so this never matches")
+                        % (key, key)))
         for key, pattern in (match.get("labels") or {}).items() if isinstance(match.get("labels"), dict) else []:
             label_values = all_labels.get(key, set())
-            if not isinstance(pattern, str):
+            if not isinstance(pattern, str) or key in provided:
                 continue
             if not any(match_string(pattern, v, []) for v in label_values):
                 what = "group" if key == "group" else "label %s" % key
@@ -324,19 +328,36 @@ def _inversion_findings(acl: Sequence[Any], matrix: Matrix, level: str, findings
             place, fix)))
 
 
+def _shadowed_identities(users: Sequence[Any], identities: Sequence[Any], findings: List[Finding]) -> None:
+    static = {user.get("name") for user in users if isinstance(user, dict)}
+    for i, identity in enumerate(identities):
+        if isinstance(identity, dict) and identity.get("name") in static:
+            findings.append(Finding(level="error", where="directory.identities[%d].name" % i, message=(
+                "%r is also a static user: docker_auth tries static users first, so the static password would log "
+                "in as %r with the static groups, and the directory's password, groups and disabling would never "
+                "apply to that name; rename or remove the static account") % (identity["name"], identity["name"])))
+
+
 def check(acl: Any, users: Any, anonymous: bool = True, repositories: Sequence[str] = (),
-          anonymous_inversion: str = "error") -> List[Finding]:
+          anonymous_inversion: str = "error", directory: Optional[Mapping[str, Any]] = None) -> List[Finding]:
     """Return the findings for users and ACL, errors first.
 
     anonymous_inversion: the level of "a logged-in account gets less than an
-    anonymous client" (error or warning).
+    anonymous client" (error or warning). directory: the people of a
+    directory (LDAP), ``labels`` (the label names it gives) and
+    ``identities`` (sample people, as static users without password); they
+    count as users everywhere.
     """
     findings: List[Finding] = []
     if not isinstance(users, list):
         return [Finding(level="error", where="users", message="must be a list")]
     if not isinstance(acl, list):
         return [Finding(level="error", where="acl", message="must be a list of entries")]
+    identities = list((directory or {}).get("identities") or [])
+    provided = set((directory or {}).get("labels") or [])
     _check_users(users, findings)
+    _check_users(identities, findings, "directory.identities")
+    _shadowed_identities(users, identities, findings)
     for i, entry in enumerate(acl):
         _check_entry(i, entry, findings)
     if any(f["level"] == "error" for f in findings):
@@ -349,6 +370,7 @@ def check(acl: Any, users: Any, anonymous: bool = True, repositories: Sequence[s
                     "entry wins; move this entry up or remove it") % (
                     i, " (%s)" % acl[i]["comment"] if acl[i].get("comment") else "")))
                 break
-    _label_findings(acl, users, findings)
-    _inversion_findings(acl, access_matrix(acl, users, anonymous, repositories), anonymous_inversion, findings)
+    everyone = list(users) + identities
+    _label_findings(acl, everyone, findings, provided)
+    _inversion_findings(acl, access_matrix(acl, everyone, anonymous, repositories), anonymous_inversion, findings)
     return sorted(findings, key=lambda f: 0 if f["level"] == "error" else 1)

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+_PERSON = dict(
+    name=dict(type="str", required=True),
+    groups=dict(type="list", elements="str", default=[]),
+    labels=dict(type="dict", default={}),
+)
+
 USERS_AND_ACL_OPTIONS: Dict[str, Any] = dict(
     acl=dict(type="list", elements="raw", required=True),
     users=dict(type="list", elements="dict", default=[], options=dict(
-        name=dict(type="str", required=True),
+        _PERSON,
         # Accepted so that the role's user list can be passed as it is; never read.
         password=dict(type="str", no_log=True),
-        groups=dict(type="list", elements="str", default=[]),
-        labels=dict(type="dict", default={}),
+    )),
+    directory=dict(type="dict", default={}, apply_defaults=True, options=dict(
+        labels=dict(type="list", elements="str", default=[]),
+        identities=dict(type="list", elements="dict", default=[], options=_PERSON),
     )),
     anonymous=dict(type="bool", default=True),
     repositories=dict(type="list", elements="str", default=[]),

@@ -198,12 +198,14 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    # The directory's people described in the inventory answer as static users do.
+    everyone = p["users"] + p["directory"]["identities"]
     try:
-        matrix = access_matrix(p["acl"], p["users"], p["anonymous"], p["repositories"])
-        out = dict(changed=False, results=answer(p["acl"], p["users"], p["requests"]), matrix=matrix,
+        matrix = access_matrix(p["acl"], everyone, p["anonymous"], p["repositories"])
+        out = dict(changed=False, results=answer(p["acl"], everyone, p["requests"]), matrix=matrix,
                    rights=rights(matrix), beyond_anonymous=beyond_anonymous(matrix))
         if p["report"] != "none":
-            findings = check(p["acl"], p["users"], p["anonymous"], p["repositories"])
+            findings = check(p["acl"], p["users"], p["anonymous"], p["repositories"], directory=p["directory"])
             render = _access_report.markdown if p["report"] == "markdown" else _access_report.html_page
             out.update(report=render(matrix, findings, p["report_title"]))
     except ImportError as exc:

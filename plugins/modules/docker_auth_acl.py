@@ -122,7 +122,7 @@ def main():
     try:
         findings = check(module.params["acl"], module.params["users"],
                          module.params["anonymous"], module.params["repositories"],
-                         module.params["anonymous_inversion"])
+                         module.params["anonymous_inversion"], module.params["directory"])
     except ImportError as exc:
         module.fail_json(msg="sovereign_registry_docker_auth_acl needs google-re2 on the controller: %s" % exc)
     errors = [dict(f) for f in findings if f["level"] == "error"]

@@ -6,6 +6,16 @@ cesanta/docker_auth:1.14.0 container with them; asks it for tokens for
 generated requests; decodes each token's access claim and checks that
 the simulator (_docker_auth_authz.authorize) grants exactly the same actions.
 
+Directory people too: docker_auth's ``ldap_auth`` asks a fake LDAP server
+(in this process, plain TCP on 127.0.0.1) for people the static users do not
+know, and turns attributes of their entries into labels (``parse_cn``,
+``lower_case``). The simulator gets their labels from
+_docker_auth_users.directory_labels, never written by hand, so each decision
+checks the label mapping and the ACL; the labels docker_auth logs with each
+token are compared with directory_labels' directly. The container shares the
+host's network (``--network host``) so that it reaches the fake server on
+127.0.0.1, which nothing outside this host (no other container) can reach.
+
 Needs Docker Engine and the image cesanta/docker_auth:1.14.0 (scripts/test
 makes it available or reports this suite as blocked).
 """
@@ -16,8 +26,11 @@ import datetime
 import json
 import os
 import random
+import re
 import socket
+import socketserver
 import subprocess
+import threading
 import time
 
 import bcrypt
@@ -29,7 +42,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from ansible_collections.sovereign.registry.plugins.module_utils import _ldap as ldap
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import authorize
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import (
+    LABEL_VALUE,
+    DirectoryLabelError,
+    directory_labels,
+)
 
 IMAGE = os.environ.get("SOVEREIGN_DOCKER_AUTH_IMAGE", "cesanta/docker_auth:1.14.0")
 ROUNDS = [11, 22, 33, 44, 55]
@@ -109,7 +128,8 @@ def _aimed_name(rng, pattern, account, labels, service):
     name = pattern.replace("${account:1}", account.split("-", 1)[-1] if account else "web")
     name = name.replace("${account}", account or "alice").replace("${service}", service)
     for key in ("group", "team"):
-        values = labels.get(key) or LABEL_POOL[key]
+        # Only values a repository name can hold: a label kept as a whole DN is never aimed at.
+        values = [v for v in labels.get(key) or [] if LABEL_VALUE.match(v)] or LABEL_POOL[key]
         name = name.replace("${labels:%s}" % key, rng.choice(values))
     name = name.replace("[a-c]", rng.choice("abcd")).replace("?", rng.choice("ax"))
     while "*" in name:
@@ -117,10 +137,10 @@ def _aimed_name(rng, pattern, account, labels, service):
     return name
 
 
-def make_requests(rng, users, acl, count):
+def make_requests(rng, users, acl, count, anonymous=True):
     out = []
     for _attempt in range(count):
-        user = rng.choice(users + [None, None])
+        user = rng.choice(users + [None, None]) if anonymous else rng.choice(users)
         account = user["name"] if user else ""
         labels = user["labels"] if user else {}
         service = rng.choice(SERVICES)
@@ -151,7 +171,212 @@ def make_requests(rng, users, acl, count):
     return out
 
 
-def write_config(directory, users, acl):
+# --- directory people ---------------------------------------------------------------------------------------------
+
+DIRECTORY_ACCOUNTS = ["dora", "erin.l", "frank", "hana-k"]
+DIRECTORY_REQUESTS_PER_ROUND = 100
+BASE = "dc=example,dc=org"
+BIND_DN = "cn=registry-reader,ou=services,dc=example,dc=org"
+LDAP_FILTER = "(&(objectClass=inetOrgPerson)(uid=${account}))"
+# memberOf values in the forms directories write them; their cn is dev, ops or qa in some case.
+GROUP_DNS = [
+    "cn=Dev,ou=groups,dc=example,dc=org",
+    "CN=Ops,OU=Groups,DC=corp",
+    "cn=QA,ou=groups,dc=example,dc=org",
+    "uid=svc,cn=dev,ou=groups,dc=example,dc=org",  # the first RDN is not the cn
+    "cn=OPS+uid=x,ou=groups,dc=example,dc=org",  # a multi-valued RDN
+    " cn = qa , ou = groups ",  # spaces go-ldap drops
+    # Escapes: hex (d) and a comma in another RDN. Not hex for an upper-case letter: lower-casing the DN first
+    # (team's lower_case when team shares memberOf) would keep it, the order of the two would matter.
+    "cn=\\64ev,ou=R\\, D,dc=example,dc=org",
+    "cn=#04036f7073,ou=groups,dc=corp",  # a BER value: an OCTET STRING "ops" (lower-case, as above)
+    "ou=qa,dc=example,dc=org",  # no cn: kept whole
+]
+TEAM_VALUES = {"ou": ["web", "Web", "api", "API"], "departmentNumber": ["web", "api", "WEB", "Api"]}
+# (group lower_case, team's attribute, team lower_case); the rounds draw one each. With memberOf for team too, the
+# two labels share memberOf's value list in docker_auth: team gets cns, and both are lower-cased when either is.
+LABEL_MAP_VARIANTS = [
+    (True, "ou", False),
+    (False, "departmentNumber", True),
+    (True, "departmentNumber", False),
+    (True, "memberOf", False),
+    (False, "ou", False),
+    (False, "memberOf", True),
+]
+# A person whose memberOf holds a plain name: parse_cn makes docker_auth panic, directory_labels raises.
+TRAP = {"name": "gus", "memberOf": ["cn=dev,ou=groups,dc=example,dc=org", "Engineering"]}
+TRAP_REQUESTS_PER_ROUND = 3
+
+
+def make_label_maps(rng):
+    """group from memberOf's cn, team from ou, departmentNumber or memberOf too (then shared), each lower-cased
+    or not; dept (no ACL entry uses it, docker_auth's log shows it) misspells its attribute: the directory answers
+    departmentNumber or ou, docker_auth looks for the name as written and finds no values."""
+    group_lower, team_attribute, team_lower = rng.choice(LABEL_MAP_VARIANTS)
+    return {
+        "group": {"attribute": "memberOf", "parse_cn": True, "lower_case": group_lower},
+        "team": {"attribute": team_attribute, "parse_cn": False, "lower_case": team_lower},
+        "dept": {"attribute": rng.choice(["departmentnumber", "OU"]), "lower_case": rng.random() < 0.5},
+    }
+
+
+def _person(account, password, attributes, label_maps):
+    attributes = dict(attributes, objectClass=["top", "person", "inetOrgPerson"], uid=[account])
+    person = {"name": account, "password": password, "dn": "uid=%s,ou=people,%s" % (account, BASE),
+              "attributes": attributes}
+    try:
+        person["labels"] = directory_labels(attributes, label_maps)
+    except DirectoryLabelError as exc:
+        person["labels"], person["refused"] = None, str(exc)
+    return person
+
+
+def make_directory_people(rng, label_maps):
+    people = []
+    for account in rng.sample(DIRECTORY_ACCOUNTS, rng.randint(2, 3)):
+        # Everyone is in a group or more; ou and departmentNumber may be missing (a label with no values).
+        attributes = {"memberOf": rng.sample(GROUP_DNS, rng.randint(1, 3))}
+        for attribute, values in TEAM_VALUES.items():
+            chosen = rng.sample(values, rng.randint(0, 2))
+            if chosen:
+                attributes[attribute] = chosen
+        person = _person(account, "ldap-%s-%d" % (account, rng.randint(0, 9999)), attributes, label_maps)
+        # docker_auth applies the maps of a shared attribute in Go's random order: these values commute.
+        assert person["labels"] == directory_labels(attributes, dict(reversed(list(label_maps.items()))))
+        people.append(person)
+    return people
+
+
+class FakeDirectory(socketserver.ThreadingTCPServer):
+    """An LDAP server on 127.0.0.1: simple binds, subtree searches with and/or/not/equality/present filters.
+
+    Binds succeed for the read-only bind DN with its password and for a person's DN with theirs
+    (invalidCredentials otherwise); a search answers the entries the filter matches, with the requested
+    attributes (names compared without case) under the names the directory spells them, as OpenLDAP does.
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, bind_password, people):
+        self.bind_password = bind_password
+        self.people = people
+        self.operations = collections.Counter()
+        self.errors = []
+        super().__init__(("127.0.0.1", 0), _DirectorySession)
+        self.port = self.server_address[1]
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+        self.thread.join(5)
+
+
+def _result(tag, code, diagnostic=""):
+    return ldap.encode_sequence([ldap.encode_enumerated(code), ldap.encode_octet_string(""),
+                                 ldap.encode_octet_string(diagnostic)], tag)
+
+
+def _values(entry, attribute):
+    """(name as the directory spells it, values) of an attribute, the name compared without case."""
+    for name, values in entry.items():
+        if name.lower() == attribute.lower():
+            return name, values
+    return None, []
+
+
+def _matches(element, entry):
+    tag, content = element
+    if tag in (ldap.FILTER_AND, ldap.FILTER_OR):
+        results = [_matches(child, entry) for child in ldap.decode_elements(content)]
+        return all(results) if tag == ldap.FILTER_AND else any(results)
+    if tag == ldap.FILTER_NOT:
+        return not _matches(ldap.decode_elements(content)[0], entry)
+    if tag == ldap.FILTER_PRESENT:
+        return _values(entry, content.decode())[0] is not None
+    if tag == ldap.FILTER_EQUALITY:
+        (_t, attribute), (_v, value) = ldap.decode_elements(content)
+        return value.decode().lower() in [v.lower() for v in _values(entry, attribute.decode())[1]]
+    raise ValueError("filter choice 0x%02x is not served here" % tag)
+
+
+class _DirectorySession(socketserver.BaseRequestHandler):
+    def handle(self):
+        server = self.server
+        buffer = b""
+        try:
+            while True:
+                size = ldap.tlv_size(buffer)
+                while size is None or len(buffer) < size:
+                    chunk = self.request.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                    size = ldap.tlv_size(buffer)
+                (_tag, content, _end), buffer = ldap.decode_tlv(buffer[:size]), buffer[size:]
+                (_t, raw_id), (op_tag, op) = ldap.decode_elements(content)[:2]
+                message_id = ldap.decode_integer(raw_id)
+                server.operations[op_tag] += 1
+                if op_tag == ldap.OP_UNBIND_REQUEST:
+                    return
+                if op_tag == ldap.OP_BIND_REQUEST:
+                    _version, (_n, dn), (_a, password) = ldap.decode_elements(op)
+                    dn, password = dn.decode(), password.decode()
+                    known = {BIND_DN: server.bind_password}
+                    known.update((p["dn"], p["password"]) for p in server.people)
+                    ok = password != "" and known.get(dn) == password
+                    answer = _result(ldap.OP_BIND_RESPONSE, 0 if ok else ldap.INVALID_CREDENTIALS)
+                    self.request.sendall(ldap.encode_sequence([ldap.encode_integer(message_id), answer]))
+                elif op_tag == ldap.OP_SEARCH_REQUEST:
+                    self.request.sendall(self._search(message_id, op))
+                else:
+                    server.errors.append("operation 0x%02x is not served here" % op_tag)
+                    return
+        except (OSError, ValueError, ldap.LdapError) as exc:
+            server.errors.append(repr(exc))
+
+    def _search(self, message_id, op):
+        elements = ldap.decode_elements(op)
+        base = elements[0][1].decode()
+        requested = [a[1].decode() for a in ldap.decode_elements(elements[7][1])]
+        out = b""
+        for person in self.server.people if base.lower() == BASE else []:
+            if not _matches(elements[6], person["attributes"]):
+                continue
+            attributes = []
+            for attribute in dict.fromkeys(requested):
+                name, values = _values(person["attributes"], attribute)
+                if name is not None and name not in [a[0] for a in attributes]:
+                    attributes.append((name, values))
+            entry = ldap.encode_sequence([ldap.encode_octet_string(person["dn"]), ldap.encode_sequence([
+                ldap.encode_sequence([ldap.encode_octet_string(name),
+                                      ldap.encode_set([ldap.encode_octet_string(v) for v in values])])
+                for name, values in attributes])], ldap.OP_SEARCH_RESULT_ENTRY)
+            out += ldap.encode_sequence([ldap.encode_integer(message_id), entry])
+        done = _result(ldap.OP_SEARCH_RESULT_DONE, 0)
+        return out + ldap.encode_sequence([ldap.encode_integer(message_id), done])
+
+
+TOKEN_LOG = re.compile(r"New token for \{(?P<account>[^:]*):")
+
+
+def logged_labels(logs):
+    """{account: [labels of each token]} from docker_auth's "New token for {account:...} map[...]: {claims}" lines."""
+    out = collections.defaultdict(list)
+    for line in logs.splitlines():
+        found = TOKEN_LOG.search(line)
+        if not found or ': {"' not in line:
+            continue
+        head = line[:line.index(': {"')]
+        text = head[head.rindex(" map[") + len(" map["):-1]
+        out[found.group("account")].append(
+            {key: values.split() for key, values in re.findall(r"([^\s:\[\]]+):\[([^\]]*)\]", text)})
+    return out
+
+
+def write_config(directory, users, acl, addr=":5001", ldap_auth=None, bind_password=""):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "differential")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -162,7 +387,7 @@ def write_config(directory, users, acl):
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
     (directory / "token.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     config = {
-        "server": {"addr": ":5001", "path_prefix": "/auth", "real_ip_header": "X-Real-IP"},
+        "server": {"addr": addr, "path_prefix": "/auth", "real_ip_header": "X-Real-IP"},
         "token": {"issuer": "differential", "expiration": 900, "certificate": "/config/token.crt",
                   "key": "/config/token.key", "disable_legacy_key_id": True},
         "users": {u["name"]: {"password": bcrypt.hashpw(u["password"].encode(), bcrypt.gensalt(4)).decode(),
@@ -170,6 +395,9 @@ def write_config(directory, users, acl):
         "acl": acl,
     }
     config["users"][""] = {}
+    if ldap_auth:
+        config["ldap_auth"] = ldap_auth
+        (directory / "ldap-password").write_text(bind_password + "\n")
     (directory / "auth_config.yml").write_text(yaml.safe_dump(config))
 
 
@@ -187,20 +415,39 @@ def docker_auth_image():
     return IMAGE
 
 
+def _uses_labels(match):
+    return "labels" in match or any("${labels:" in str(v) for v in match.values())
+
+
 def run_round(seed, image, directory):
     rng = random.Random(seed)
     users = make_users(rng)
     acl = make_acl(rng)
-    write_config(directory, users, acl)
+    requests_ = make_requests(rng, users, acl, REQUESTS_PER_ROUND)
+    # The directory's part draws after the static part: the static users, ACL and requests stay as they were.
+    label_maps = make_label_maps(rng)
+    people = make_directory_people(rng, label_maps)
+    trap = _person(TRAP["name"], "ldap-gus-%d" % rng.randint(0, 9999), {"memberOf": TRAP["memberOf"]}, label_maps)
+    assert trap["labels"] is None
+    # Aimed at the entries on labels more often: that is where the labels from attributes decide.
+    aims = acl + [entry for entry in acl if _uses_labels(entry["match"])] * 2
+    requests_ += make_requests(rng, people, aims, DIRECTORY_REQUESTS_PER_ROUND, anonymous=False)
+    requests_ += make_requests(rng, [dict(trap, labels={})], acl, TRAP_REQUESTS_PER_ROUND, anonymous=False)
+    bind_password = "reader-%d" % rng.randint(0, 9999)
+    ldap_server = FakeDirectory(bind_password, people + [trap])
     port = free_port()
+    write_config(directory, users, acl, addr="127.0.0.1:%d" % port, bind_password=bind_password, ldap_auth={
+        "addr": "127.0.0.1:%d" % ldap_server.port, "tls": "none", "base": BASE, "filter": LDAP_FILTER,
+        "bind_dn": BIND_DN, "bind_password_file": "/config/ldap-password", "labels": label_maps})
     name = "sovereign-differential-%d" % seed
     subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
-    subprocess.run(["docker", "run", "-d", "--name", name, "-p", "127.0.0.1:%d:5001" % port,
-                    "-v", "%s:/config:ro" % directory, image, "--logtostderr", "/config/auth_config.yml"],
-                   check=True, capture_output=True)
-    session = requests.Session()
-    url = "http://127.0.0.1:%d/auth/auth" % port
+    stats = collections.Counter()
     try:
+        subprocess.run(["docker", "run", "-d", "--name", name, "--network", "host",
+                        "-v", "%s:/config:ro" % directory, image, "--logtostderr", "/config/auth_config.yml"],
+                       check=True, capture_output=True)
+        session = requests.Session()
+        url = "http://127.0.0.1:%d/auth/auth" % port
         for _attempt in range(100):
             try:
                 session.get(url, headers={"X-Real-IP": "127.0.0.1"}, timeout=1)
@@ -208,11 +455,24 @@ def run_round(seed, image, directory):
             except requests.ConnectionError:
                 time.sleep(0.1)
         disagreements = []
-        compared = 0
         deciding = COVERAGE
-        for request in make_requests(rng, users, acl, REQUESTS_PER_ROUND):
+        for request in requests_:
             scope = "%s:%s:%s" % (request["type"], request["name"], ",".join(request["actions"]))
             auth = (request["user"]["name"], request["user"]["password"]) if request["user"] else None
+            in_directory = bool(request["user"] and "dn" in request["user"])
+            if in_directory and "refused" in request["user"]:
+                # directory_labels refuses this person: docker_auth must give no token (its handler panics).
+                try:
+                    response = session.get(url, params={"service": request["service"], "scope": scope},
+                                           headers={"X-Real-IP": request["ip"]}, auth=auth, timeout=10)
+                    real = "HTTP %d" % response.status_code
+                except requests.ConnectionError:
+                    real = "no answer"
+                stats["refused"] += 1
+                if real != "no answer":
+                    disagreements.append({"request": {k: v for k, v in request.items() if k != "user"},
+                                          "docker_auth": real, "simulator": request["user"]["refused"]})
+                continue
             response = session.get(url, params={"service": request["service"], "scope": scope},
                                    headers={"X-Real-IP": request["ip"]}, auth=auth, timeout=10)
             assert response.status_code == 200, (response.status_code, response.text, request)
@@ -220,15 +480,39 @@ def run_round(seed, image, directory):
             claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
             real = claims["access"][0]["actions"]
             simulated, entry = authorize(acl, request)
-            compared += 1
+            stats["compared"] += 1
+            if in_directory:
+                stats["directory"] += 1
+                stats["directory with attribute labels"] += any(request["labels"].values())
+                if entry is not None and _uses_labels(acl[entry]["match"]):
+                    stats["directory decided by a label entry"] += 1
+                if authorize(acl, dict(request, labels={}))[0] != simulated:
+                    stats["directory decided by their labels"] += 1
             if entry is not None:
                 deciding.update(_features(acl[entry]["match"]))
             if real != simulated:
                 disagreements.append({"request": {k: v for k, v in request.items() if k != "user"},
                                       "docker_auth": real, "simulator": simulated, "entry": entry})
-        return compared, disagreements, acl
+        logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True, check=False).stderr
+        logged = logged_labels(logs)
+        for person in people:
+            for labels in logged.get(person["name"], []):
+                stats["label sets compared"] += 1
+                if labels != person["labels"]:
+                    disagreements.append({"person": person["name"], "attributes": person["attributes"],
+                                          "label_maps": label_maps, "docker_auth labels": labels,
+                                          "directory_labels": person["labels"]})
+        if stats["refused"] and "nil pointer dereference" not in logs:
+            disagreements.append({"person": trap["name"], "docker_auth": "no panic in its log"})
+        assert not ldap_server.errors, ldap_server.errors
+        stats["ldap binds"] = ldap_server.operations[ldap.OP_BIND_REQUEST]
+        stats["ldap searches"] = ldap_server.operations[ldap.OP_SEARCH_REQUEST]
+        print("\nround %d: %d requests compared (%d of directory people), %d refused logins, labels %s"
+              % (seed, stats["compared"], stats["directory"], stats["refused"], json.dumps(label_maps)))
+        return stats, disagreements, acl, label_maps
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+        ldap_server.stop()
 
 
 COVERAGE = collections.Counter()
@@ -248,17 +532,34 @@ def _features(match):
 
 
 def test_simulator_agrees_with_real_docker_auth(docker_auth_image, tmp_path):
-    total = 0
+    totals = collections.Counter()
     failures = []
+    maps = []
     for seed in ROUNDS:
         directory = tmp_path / str(seed)
         directory.mkdir()
-        compared, disagreements, acl = run_round(seed, docker_auth_image, directory)
-        total += compared
+        stats, disagreements, acl, label_maps = run_round(seed, docker_auth_image, directory)
+        totals.update(stats)
+        maps.append(label_maps)
         failures += [dict(d, seed=seed, acl=acl) for d in disagreements]
-    agreed = total - len(failures)
+    total = totals["compared"]
+    agreed = total - len([f for f in failures if "request" in f and "entry" in f])
     print("\ndifferential: %d requests compared with docker_auth 1.14.0, %d agreed (%.1f%%)"
           % (total, agreed, 100.0 * agreed / total))
     print("deciding entries had: " + ", ".join("%s %d" % kv for kv in sorted(COVERAGE.items())))
+    print("directory people: %d requests (%d with labels from attributes), %d decided by an entry on labels, "
+          "%d decided by their labels (other without them); %d label sets docker_auth logged equal "
+          "directory_labels'; %d refused logins (parse_cn on a value that is not a DN) refused by docker_auth too; "
+          "fake directory: %d binds, %d searches"
+          % (totals["directory"], totals["directory with attribute labels"],
+             totals["directory decided by a label entry"], totals["directory decided by their labels"],
+             totals["label sets compared"] - len([f for f in failures if "docker_auth labels" in f]),
+             totals["refused"] - len([f for f in failures if "person" not in f and "entry" not in f]),
+             totals["ldap binds"], totals["ldap searches"]))
     assert total >= 500
+    # The rounds' label maps lower-case and keep the case, take team from ou, departmentNumber and memberOf.
+    assert {m[k]["lower_case"] for m in maps for k in ("group", "team")} == {True, False}
+    assert {m["team"]["attribute"] for m in maps} == {"ou", "departmentNumber", "memberOf"}
+    assert totals["directory decided by their labels"] >= 20
+    assert totals["label sets compared"] == totals["directory"]
     assert not failures, json.dumps(failures[:5], indent=1)

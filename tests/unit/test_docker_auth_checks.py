@@ -141,6 +141,44 @@ def test_group_nobody_is_in():
          "no user is in group 'admins'", level="warning")
 
 
+# --- people of a directory (LDAP) -------------------------------------------
+
+DIRECTORY = {"labels": ["group"], "identities": [{"name": "alice", "groups": ["devs"]}]}
+
+
+def directory_findings(acl, directory, level=None):
+    return [(f["where"], f["message"]) for f in check(acl, USERS, True, directory=directory)
+            if level is None or f["level"] == level]
+
+
+def test_a_label_the_directory_gives_is_not_warned_about():
+    acl = [{"match": {"name": "${labels:group}-shared"}, "actions": ["pull", "push"]},
+           {"match": {"labels": {"group": "platform"}}, "actions": ["pull"]}]
+    assert directory_findings(acl, {"labels": ["group"]}, level="warning") == []
+    # Without the directory, both are warnings (no static user is in a group the patterns could use).
+    assert [w for w, _m in directory_findings(acl, None, level="warning")] == ["acl[1].match.labels.group"]
+
+
+def test_a_label_no_source_gives_is_still_a_warning():
+    found = directory_findings([{"match": {"name": "${labels:team}-shared"}, "actions": ["pull"]}],
+                               {"labels": ["group"]}, level="warning")
+    assert found == [("acl[0].match.name",
+                      "${labels:team}: no user has the label 'team' and the directory gives none, so this never matches")]
+
+
+def test_an_identity_named_as_a_static_user_is_refused_and_why():
+    found = directory_findings([OK_ENTRY], {"identities": [{"name": "firstuser", "groups": ["devs"]}]}, level="error")
+    assert len(found) == 1 and found[0][0] == "directory.identities[0].name"
+    assert "docker_auth tries static users first" in found[0][1] and "rename or remove the static account" in found[0][1]
+
+
+def test_identities_count_as_users_in_the_group_checks_and_the_matrix():
+    acl = [{"match": {"labels": {"group": "devs"}}, "actions": ["pull"]}]
+    assert directory_findings(acl, {"identities": DIRECTORY["identities"]}, level="warning") == []
+    matrix = access_matrix(acl, USERS + DIRECTORY["identities"], True, ["app"])
+    assert "alice" in matrix["identities"]
+
+
 def test_unanchored_regex():
     only([{"match": {"account": "/ci/"}, "actions": ["pull"]}], "acl[0].match.account", "'circleci'", level="warning")
 
