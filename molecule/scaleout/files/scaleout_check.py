@@ -7,9 +7,10 @@
       the image's manifest and every blob, through each node, digests checked
   scaleout_check.py pull-loop IMAGE STOP_FILE
       docker pull, docker rmi, again, until STOP_FILE exists
-  scaleout_check.py reads-at-once DOMAIN CA REPOSITORY TAG COUNT BALANCER=ADDRESS
-      COUNT clients at once, each a token and the manifest through the
-      balancer; for each, the two statuses and the seconds taken
+  scaleout_check.py reads-loop DOMAIN CA REPOSITORY TAG COUNT STOP_FILE BALANCER=ADDRESS
+      rounds of COUNT clients at once, each a token and the manifest through
+      the balancer, until STOP_FILE exists; for each read, the two statuses
+      and the seconds taken
   scaleout_check.py writes-refused DOMAIN CA REPOSITORY SECONDS NODE=ADDRESS ...
       starts an upload (POST) on every node in turn until each has refused
       one (403, pushes refused) or SECONDS have passed; for each node, when
@@ -179,6 +180,13 @@ def reads_at_once(domain, ca, repository, tag, count, spec):
     return results
 
 
+def reads_loop(domain, ca, repository, tag, count, stop_file, spec):
+    reads = []
+    while not os.path.exists(stop_file):
+        reads.extend(reads_at_once(domain, ca, repository, tag, count, spec))
+    return {"rounds": len(reads) // int(count), "reads": reads}
+
+
 def writes_refused(domain, ca, repository, seconds, specs):
     nodes = nodes_of(domain, ca, specs)
     bearer = "Authorization: Bearer " + token(nodes[0], "repository:%s:pull,push" % repository)
@@ -222,8 +230,8 @@ def main(argv):
         result = pull_each(argv[1], argv[2], argv[3], argv[4], argv[5:])
     elif command == "pull-loop":
         result = pull_loop(argv[1], argv[2])
-    elif command == "reads-at-once":
-        result = reads_at_once(argv[1], argv[2], argv[3], argv[4], argv[5], argv[6])
+    elif command == "reads-loop":
+        result = reads_loop(argv[1], argv[2], argv[3], argv[4], argv[5], argv[6], argv[7])
     elif command == "writes-refused":
         result = writes_refused(argv[1], argv[2], argv[3], argv[4], argv[5:])
     elif command == "delete-everywhere":
