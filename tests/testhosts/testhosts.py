@@ -209,9 +209,15 @@ def wait_ready(key: str, host: str, address: str) -> None:
         time.sleep(0.3)
     else:
         raise SystemExit("test host %s (%s) never answered over SSH" % (host, address))
-    state = ssh(key, address, "systemctl is-system-running --wait; systemctl --failed --no-legend", check=False).stdout
-    if not state.startswith("running"):
-        raise SystemExit("test host %s did not boot cleanly: %s" % (host, state))
+    # ssh itself may fail once while the host boots (exit 255, nothing on
+    # stdout): ask again; only the host's own answer decides.
+    while True:
+        answer = ssh(key, address, "systemctl is-system-running --wait; systemctl --failed --no-legend", check=False)
+        if answer.returncode != 255 or time.time() > deadline:
+            break
+        time.sleep(1)
+    if not answer.stdout.startswith("running"):
+        raise SystemExit("test host %s did not boot cleanly: %s%s" % (host, answer.stdout, answer.stderr.strip()[-300:]))
 
 
 def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str, str], key: str) -> None:
