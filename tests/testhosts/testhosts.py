@@ -165,11 +165,39 @@ def ssh(key: str, address: str, command: str, check: bool = True) -> subprocess.
     return run("ssh", "-i", key, *SSH_OPTIONS, "root@" + address, command, check=check)
 
 
+# Every test host's systemd, logind, dbus and containerd hold inotify
+# instances (5 on a bare host), docker_auth and others more once the stack
+# runs, and the containers share one user (root), so one pool with this
+# machine's own: the kernel's default of 128 ran out in a full test run (44
+# in use before the first host, 15 and more hosts at once). A booting host
+# then came up "degraded" (a path unit failed); a service inside would fail
+# to watch its files.
+INOTIFY_INSTANCES = "/proc/sys/fs/inotify/max_user_instances"
+INOTIFY_INSTANCES_NEEDED = 1024
+
+
+def ensure_inotify_instances() -> None:
+    with open(INOTIFY_INSTANCES, encoding="ascii") as handle:
+        current = int(handle.read())
+    if current >= INOTIFY_INSTANCES_NEEDED:
+        return
+    try:
+        with open(INOTIFY_INSTANCES, "w", encoding="ascii") as handle:
+            handle.write(str(INOTIFY_INSTANCES_NEEDED))
+    except OSError as exc:
+        raise SystemExit("fs.inotify.max_user_instances is %d, too few for the test hosts (5 and more each), and "
+                         "cannot be raised here (%s): run sysctl -w fs.inotify.max_user_instances=%d as root"
+                         % (current, exc, INOTIFY_INSTANCES_NEEDED)) from exc
+    log("raised fs.inotify.max_user_instances from %d to %d (until the next boot): the test hosts share one pool, "
+        "5 and more each" % (current, INOTIFY_INSTANCES_NEEDED))
+
+
 def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
     """Start the hosts of a deployment; return its inventory directory."""
     if run("docker", "ps", "-aq", *selector(name)).stdout.strip():
         raise SystemExit("test deployment %s exists already: testhosts.py down %s first" % (name, name))
     started = time.time()
+    ensure_inotify_instances()
     tag = ensure_image()
     directory = state_dir(name)
     shutil.rmtree(directory, ignore_errors=True)
