@@ -1,6 +1,6 @@
 """The benchmark: one run, one test host, every figure next to its anchor.
 
-  python tests/benchmark/run.py [--smoke] [--output FILE]
+  python tests/benchmark/run.py [--smoke [--deployment NAME]] [--output FILE]
 
 Brings up a test host (tests/testhosts), deploys the installed collection
 to it with the demo's settings plus a CI account and N generated users,
@@ -18,8 +18,15 @@ and measures, all in this run:
 Prints a table of ratios and writes it (Markdown) to FILE (default
 docs/benchmarks.md; with --smoke, .cache/benchmark/smoke.md). --smoke runs
 every step with small sizes and short durations: it proves the benchmark
-still works, and its figures mean nothing. A benchmark never fails on a
-slow machine; it fails only when a step does not work.
+still works, and its figures mean nothing. With --deployment, the smoke run
+measures on that running test deployment (scripts/test's shared one)
+instead of deploying its own: no converge rows, the demo's admin standing
+in for the CI account and firstuser for the person, and the deployment left
+as it was. A benchmark never fails on a slow machine; it fails only when a
+step does not work.
+
+The measurements on the server are the test library's (tests/e2e/bench.py),
+which this script puts on the server first.
 """
 
 import argparse
@@ -32,12 +39,15 @@ import statistics
 import string
 import subprocess
 import sys
+import tarfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NAME = "benchmark"
 STATE = os.path.join(REPO, ".cache", "benchmark")
 TESTHOSTS = [sys.executable, os.path.join(REPO, "tests", "testhosts", "testhosts.py")]
+# The internal CA on a registry server (the certs role's default).
+SERVER_CA = "/etc/sovereign-registry/tls/ca.crt"
 
 FULL = {"blob_mb": 1024, "rounds": 5, "big_mb": 5120, "layer_mb": 100, "token_seconds": 15, "clients": 20, "users": [10, 100, 500]}
 SMOKE = {"blob_mb": 8, "rounds": 1, "big_mb": 16, "layer_mb": 2, "token_seconds": 2, "clients": 4, "users": [10]}
@@ -103,14 +113,31 @@ def converge(inventory, creds, count, playbook="sovereign.registry.site", **extr
     return seconds, changed
 
 
-def on_server(creds, domain, *args):
-    with open(os.path.join(REPO, "tests", "benchmark", "on_server.py"), encoding="utf-8") as handle:
-        script = handle.read()
-    env = "BENCH_DOMAIN=%s BENCH_USER=ci-bench BENCH_PASSWORD=%s BENCH_HUMAN_USER=human BENCH_HUMAN_PASSWORD=%s" % (
-        domain, creds["ci-bench"], creds["human"])
-    command = "%s python3 - %s" % (env, " ".join(str(a) for a in args))
-    proc = subprocess.run(TESTHOSTS + ["ssh", NAME, "server", command], input=script, capture_output=True,
-                          text=True, check=False)
+def library_tar():
+    """The test library and the collection's module_utils it is built on, as a tar for /root/sovereign-e2e."""
+    path = os.path.join(STATE, "e2e.tar")
+    with tarfile.open(path, "w") as tar:
+        tar.add(os.path.join(REPO, "tests", "e2e"), "e2e", filter=lambda info: None if "__pycache__" in info.name else info)
+        tar.add(os.path.join(REPO, "plugins", "module_utils"), "ansible_collections/sovereign/registry/plugins/module_utils",
+                filter=lambda info: None if "__pycache__" in info.name else info)
+    return path
+
+
+def put_library(deployment):
+    with open(library_tar(), "rb") as handle:
+        proc = subprocess.run(TESTHOSTS + ["ssh", deployment, "server",
+                                           "rm -rf /root/sovereign-e2e && mkdir -m 700 /root/sovereign-e2e && "
+                                           "tar -x -C /root/sovereign-e2e"], stdin=handle, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit("benchmark: putting the test library on the server failed: %s" % proc.stderr[-2000:])
+
+
+def on_server(deployment, accounts, domain, *args):
+    """One measurement of tests/e2e/bench.py on the server; its figures."""
+    env = "BENCH_DOMAIN=%s BENCH_CA=%s BENCH_USER=%s BENCH_PASSWORD=%s BENCH_HUMAN_USER=%s BENCH_HUMAN_PASSWORD=%s" % (
+        domain, SERVER_CA, accounts["ci"][0], accounts["ci"][1], accounts["human"][0], accounts["human"][1])
+    command = "%s PYTHONPATH=/root/sovereign-e2e python3 -m e2e bench %s" % (env, " ".join(str(a) for a in args))
+    proc = subprocess.run(TESTHOSTS + ["ssh", deployment, "server", command], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit("benchmark: on the server, %s failed: %s" % (args[0], proc.stderr[-3000:]))
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -167,20 +194,25 @@ def report(sizes, figures, smoke):
          t["ci_reused"]["per_second"] / max(t["human_reused"]["per_second"], 1e-9), ">= 10"),
         ("tokens/s, CI account, %d clients, reused connections vs a new one each" % t["clients"], "%.1f/s" % t["ci_reused"]["per_second"],
          "%.1f/s (new connection each)" % t["ci"]["per_second"], t["ci_reused"]["per_second"] / max(t["ci"]["per_second"], 1e-9), ""),
-        ("tokens/s, CI account, %d clients, nginx keeping connections to docker_auth open" % t["clients"],
-         "%.1f/s" % t["ci"]["per_second"], "%.1f/s (a connection per request)" % figures["tokens_no_keepalive"]["ci"]["per_second"],
-         t["ci"]["per_second"] / max(figures["tokens_no_keepalive"]["ci"]["per_second"], 1e-9), ""),
         ("tokens/s, person, %d clients" % t["clients"], "%.1f/s" % t["human"]["per_second"],
          "%.1f/s (bcrypt bound: %d cores / %.1f ms)" % (figures["bcrypt_bound"], os.cpu_count() or 0, figures["bcrypt_ms"]),
          t["human"]["per_second"] / figures["bcrypt_bound"], ""),
-        ("converge rerun, %d users" % sizes["users"][-1], "%.1f s" % c["reruns"][-1][1],
-         "%.1f s (%d users)" % (c["reruns"][0][1], c["reruns"][0][0]), c["reruns"][-1][1] / c["reruns"][0][1], "<= 3"),
     ]
+    # Rows that need converges of the benchmark's own host (not in a smoke run on a shared deployment).
+    if figures.get("tokens_no_keepalive"):
+        rows.insert(6, ("tokens/s, CI account, %d clients, nginx keeping connections to docker_auth open" % t["clients"],
+                        "%.1f/s" % t["ci"]["per_second"],
+                        "%.1f/s (a connection per request)" % figures["tokens_no_keepalive"]["ci"]["per_second"],
+                        t["ci"]["per_second"] / max(figures["tokens_no_keepalive"]["ci"]["per_second"], 1e-9), ""))
+    if c:
+        rows.append(("converge rerun, %d users" % sizes["users"][-1], "%.1f s" % c["reruns"][-1][1],
+                     "%.1f s (%d users)" % (c["reruns"][0][1], c["reruns"][0][0]), c["reruns"][-1][1] / c["reruns"][0][1], "<= 3"))
     lines = [
         "# Benchmarks" + (" (smoke run: small sizes, figures mean nothing)" if smoke else ""),
         "",
         "Made by `scripts/benchmark` on %s (%s), registry %s, one test host: %s." % (
             datetime.date.today().isoformat(), "smoke" if smoke else "full", figures["registry"], figures["machine"]),
+        figures.get("accounts_note", ""),
         "Every figure is compared with an anchor measured in the same run; medians of %d interleaved rounds." % sizes["rounds"],
         "",
         "| what | measured | anchor | ratio | wanted |",
@@ -237,38 +269,50 @@ def report(sizes, figures, smoke):
         "",
         "bcrypt on this machine: %.1f ms per verification at cost 10, so %d cores verify at most %.1f passwords a second."
         % (figures["bcrypt_ms"], os.cpu_count() or 0, figures["bcrypt_bound"]),
-        "",
-        "## Converge",
-        "",
-        "`site.yml` from this machine over SSH to the test host:",
-        "",
-        "| run | seconds | changed |",
-        "|---|---|---|",
-        "| fresh converge (images from the controller's archives) | %.1f | %d |" % tuple(c["fresh"]),
-        "| rerun, nothing to do | %.1f | %d |" % tuple(c["idempotent"]),
     ]
-    lines += ["| rerun with %d users | %.1f | %d |" % tuple(r) for r in c["reruns"]]
+    if c:
+        lines += [
+            "",
+            "## Converge",
+            "",
+            "`site.yml` from this machine over SSH to the test host:",
+            "",
+            "| run | seconds | changed |",
+            "|---|---|---|",
+            "| fresh converge (images from the controller's archives) | %.1f | %d |" % tuple(c["fresh"]),
+            "| rerun, nothing to do | %.1f | %d |" % tuple(c["idempotent"]),
+        ]
+        lines += ["| rerun with %d users | %.1f | %d |" % tuple(r) for r in c["reruns"]]
     return "\n".join(lines) + "\n"
 
 
-def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--output")
-    parser.add_argument("--keep", action="store_true", help="leave the test host up afterwards")
-    options = parser.parse_args(argv)
-    sizes = SMOKE if options.smoke else FULL
-    output = options.output or (os.path.join(STATE, "smoke.md") if options.smoke else os.path.join(REPO, "docs", "benchmarks.md"))
-    os.makedirs(STATE, exist_ok=True)
+def domain_of(inventory):
+    with open(os.path.join(inventory, "group_vars", "all", "main.yml"), encoding="utf-8") as handle:
+        return next(line.split(":", 1)[1].strip().strip("'\"") for line in handle if line.startswith("sovereign_registry_domain:"))
+
+
+def measure(deployment, accounts, domain, sizes, figures):
+    """Every measurement on the server of DEPLOYMENT, into FIGURES."""
+    put_library(deployment)
+    log("data path: %d MiB x %d rounds" % (sizes["blob_mb"], sizes["rounds"]))
+    figures["data"] = on_server(deployment, accounts, domain, "data", sizes["blob_mb"], sizes["rounds"])
+    log("a %d MiB layer" % sizes["big_mb"])
+    figures["bigblob"] = on_server(deployment, accounts, domain, "bigblob", sizes["big_mb"])
+    log("docker push and pull of 5 layers of %d MiB" % sizes["layer_mb"])
+    figures["image"] = on_server(deployment, accounts, domain, "image", sizes["layer_mb"])
+    log("token path: %d clients" % sizes["clients"])
+    figures["tokens"] = on_server(deployment, accounts, domain, "tokens", sizes["token_seconds"], sizes["clients"])
+
+
+def on_own_host(sizes, figures, smoke, keep):
+    """Deploy a test host of the benchmark's own, converge it at each size, measure."""
     creds = credentials()
+    accounts = {"ci": ("ci-bench", creds["ci-bench"]), "human": ("human", creds["human"])}
     subprocess.run(TESTHOSTS + ["down", NAME], check=False, capture_output=True)
     inventory = subprocess.run(TESTHOSTS + ["up", NAME, "server:registry_servers,docker_clients"], check=True,
                                capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    figures = {"machine": machine(), "registry": os.environ.get("SOVEREIGN_REGISTRY_VERSION", "3.1.1")}
     try:
-        with open(os.path.join(inventory, "group_vars", "all", "main.yml"), encoding="utf-8") as handle:
-            domain = next(line.split(":", 1)[1].strip().strip("'\"") for line in handle
-                          if line.startswith("sovereign_registry_domain:"))
+        domain = domain_of(inventory)
         first = sizes["users"][0]
         log("fresh converge")
         fresh = converge(inventory, creds, first)
@@ -277,26 +321,56 @@ def main(argv):
         # The server is also the docker client of the image benchmark.
         converge(inventory, creds, first, playbook="sovereign.registry.trust_ca")
         figures["converge"] = {"fresh": fresh, "idempotent": idempotent, "reruns": [(first,) + idempotent]}
-        log("data path: %d MiB x %d rounds" % (sizes["blob_mb"], sizes["rounds"]))
-        figures["data"] = on_server(creds, domain, "data", sizes["blob_mb"], sizes["rounds"])
-        log("a %d MiB layer" % sizes["big_mb"])
-        figures["bigblob"] = on_server(creds, domain, "bigblob", sizes["big_mb"])
-        log("docker push and pull of 5 layers of %d MiB" % sizes["layer_mb"])
-        figures["image"] = on_server(creds, domain, "image", sizes["layer_mb"])
-        log("token path: %d clients" % sizes["clients"])
-        figures["tokens"] = on_server(creds, domain, "tokens", sizes["token_seconds"], sizes["clients"])
-        figures["bcrypt_bound"], figures["bcrypt_ms"] = bcrypt_bound(10, 5 if options.smoke else 20)
+        measure(NAME, accounts, domain, sizes, figures)
+        figures["bcrypt_bound"], figures["bcrypt_ms"] = bcrypt_bound(10, 5 if smoke else 20)
         log("token path without upstream keepalive")
         converge(inventory, creds, first, sovereign_registry_nginx_upstream_keepalive=0)
-        figures["tokens_no_keepalive"] = on_server(creds, domain, "tokens", sizes["token_seconds"], sizes["clients"])
+        figures["tokens_no_keepalive"] = on_server(NAME, accounts, domain, "tokens", sizes["token_seconds"], sizes["clients"])
         for count in sizes["users"][1:]:
             log("%d users: converge, then the timed rerun" % count)
             converge(inventory, creds, count)
             seconds, changed = converge(inventory, creds, count)
             figures["converge"]["reruns"].append((count, seconds, changed))
     finally:
-        if not options.keep:
+        if not keep:
             subprocess.run(TESTHOSTS + ["down", NAME], check=False, capture_output=True)
+
+
+def on_shared(deployment, sizes, figures):
+    """Measure on a running test deployment with the demo's accounts; no converge."""
+    inventory = os.path.join(REPO, ".cache", "testhosts", deployment, "inventory")
+    with open(os.path.join(inventory, "group_vars", "all", "zz_testhosts.yml"), encoding="utf-8") as handle:
+        demo_credentials = json.load(handle)["demo_credentials_dir"]
+
+    def password(user):
+        with open(os.path.join(demo_credentials, user), encoding="utf-8") as handle:
+            return handle.read().strip()
+
+    accounts = {"ci": ("admin", password("admin")), "human": ("firstuser", password("firstuser"))}
+    figures["accounts_note"] = ("Smoke run on the shared test deployment %s: admin stands for the CI account, firstuser "
+                                "for the person; no converge." % deployment)
+    measure(deployment, accounts, domain_of(inventory), sizes, figures)
+    figures["bcrypt_bound"], figures["bcrypt_ms"] = bcrypt_bound(10, 5)
+    figures["converge"] = None
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--deployment", help="with --smoke: measure on this running test deployment")
+    parser.add_argument("--output")
+    parser.add_argument("--keep", action="store_true", help="leave the test host up afterwards")
+    options = parser.parse_args(argv)
+    if options.deployment and not options.smoke:
+        parser.error("--deployment is for smoke runs: the benchmark's figures come from a host of its own")
+    sizes = SMOKE if options.smoke else FULL
+    output = options.output or (os.path.join(STATE, "smoke.md") if options.smoke else os.path.join(REPO, "docs", "benchmarks.md"))
+    os.makedirs(STATE, exist_ok=True)
+    figures = {"machine": machine(), "registry": os.environ.get("SOVEREIGN_REGISTRY_VERSION", "3.1.1")}
+    if options.deployment:
+        on_shared(options.deployment, sizes, figures)
+    else:
+        on_own_host(sizes, figures, options.smoke, options.keep)
     with open(os.path.join(STATE, "figures.json"), "w", encoding="utf-8") as handle:
         json.dump(figures, handle, indent=1)
     text = report(sizes, figures, options.smoke)

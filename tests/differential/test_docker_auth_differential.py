@@ -20,8 +20,8 @@ Needs Docker Engine and the image cesanta/docker_auth:1.14.0 (scripts/test
 makes it available or reports this suite as blocked).
 """
 
-import base64
 import collections
+import http.client as http_client
 import datetime
 import json
 import os
@@ -35,13 +35,14 @@ import time
 
 import bcrypt
 import pytest
-import requests
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from e2e.stack import ask_token, token_url
+from e2e.transport import Http
 from ansible_collections.sovereign.registry.plugins.module_utils import _ldap as ldap
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import authorize
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import (
@@ -446,38 +447,35 @@ def run_round(seed, image, directory):
         subprocess.run(["docker", "run", "-d", "--name", name, "--network", "host",
                         "-v", "%s:/config:ro" % directory, image, "--logtostderr", "/config/auth_config.yml"],
                        check=True, capture_output=True)
-        session = requests.Session()
-        url = "http://127.0.0.1:%d/auth/auth" % port
+        http = Http(keep_alive=True, timeout=10)
+        realm = "http://127.0.0.1:%d/auth/auth" % port
         for _attempt in range(100):
             try:
-                session.get(url, headers={"X-Real-IP": "127.0.0.1"}, timeout=1)
+                ask_token(http, realm, headers={"X-Real-IP": "127.0.0.1"})
                 break
-            except requests.ConnectionError:
+            except OSError:
                 time.sleep(0.1)
         disagreements = []
         deciding = COVERAGE
         for request in requests_:
             scope = "%s:%s:%s" % (request["type"], request["name"], ",".join(request["actions"]))
-            auth = (request["user"]["name"], request["user"]["password"]) if request["user"] else None
+            user, password = (request["user"]["name"], request["user"]["password"]) if request["user"] else (None, None)
+            url = token_url(realm, request["service"], [scope])
             in_directory = bool(request["user"] and "dn" in request["user"])
             if in_directory and "refused" in request["user"]:
                 # directory_labels refuses this person: docker_auth must give no token (its handler panics).
                 try:
-                    response = session.get(url, params={"service": request["service"], "scope": scope},
-                                           headers={"X-Real-IP": request["ip"]}, auth=auth, timeout=10)
-                    real = "HTTP %d" % response.status_code
-                except requests.ConnectionError:
+                    real = "HTTP %d" % ask_token(http, url, user, password, headers={"X-Real-IP": request["ip"]}).status
+                except (OSError, http_client.HTTPException):
                     real = "no answer"
                 stats["refused"] += 1
                 if real != "no answer":
                     disagreements.append({"request": {k: v for k, v in request.items() if k != "user"},
                                           "docker_auth": real, "simulator": request["user"]["refused"]})
                 continue
-            response = session.get(url, params={"service": request["service"], "scope": scope},
-                                   headers={"X-Real-IP": request["ip"]}, auth=auth, timeout=10)
-            assert response.status_code == 200, (response.status_code, response.text, request)
-            payload = response.json()["token"].split(".")[1]
-            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            answer = ask_token(http, url, user, password, headers={"X-Real-IP": request["ip"]})
+            assert answer.status == 200, (answer.status, answer.body, request)
+            claims = {"access": answer.access}
             real = claims["access"][0]["actions"]
             simulated, entry = authorize(acl, request)
             stats["compared"] += 1

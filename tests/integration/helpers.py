@@ -39,8 +39,11 @@ class Target:
         return run_ansible(["ansible-playbook", playbook, *args], extra, self.inventory)
 
     def snapshot(self, *paths):
-        """{path: sha256 or 'dir'} of everything under the paths on the host (absent paths: absent)."""
+        """Everything under the paths on the host, sorted: each directory, each file of up to 1 MiB with its
+        sha256, each larger one (registry blobs) with its size, mode, inode and modification time in
+        nanoseconds; absent paths as absent."""
         script = ("for p in %s; do [ -e \"$p\" ] || { echo \"absent $p\"; continue; }; "
-                  "find \"$p\" -type d -printf 'dir %%p\\n'; find \"$p\" -type f -exec sha256sum {} +; done"
+                  "find \"$p\" -type d -printf 'dir %%p\\n'; find \"$p\" -type f -size -1025k -exec sha256sum {} +; "
+                  "find \"$p\" -type f -size +1024k -printf 'file %%p %%s %%m %%i %%T@\\n'; done"
                   % " ".join("'%s'" % p for p in paths))
         return sorted(self.sh(script).stdout.splitlines())

@@ -18,7 +18,8 @@ import urllib.request
 import pytest
 
 from helpers import run_ansible
-from oci_images import Pusher, transport
+from e2e.images import Pusher
+from e2e.transport import Http
 from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import Registry
 
 MOUNT_POINT = {"3": "/etc/distribution", "2": "/etc/docker/registry"}
@@ -119,7 +120,7 @@ def tags(registry, repository):
 
 
 def test_retention_then_gc_frees_space_and_keeps_every_kept_image(registry, run_module):
-    pusher = Pusher(Registry(registry["url"], transport(True)))
+    pusher = Pusher(Registry(registry["url"], Http(keep_alive=True)))
     digests = {"%s:%s" % (s["repository"], s["tag"]): pusher.push(s) for s in SEEDED}
     args = {"registry_url": registry["url"], "rules": RULES}
 
@@ -152,7 +153,7 @@ def test_retention_then_gc_frees_space_and_keeps_every_kept_image(registry, run_
 
     # The deleted layer goes up again (the restarted registry no longer
     # claims it has it) and pulls with the same digest.
-    again = Pusher(Registry(registry["url"], transport(True))).push(SEEDED[0])
+    again = Pusher(Registry(registry["url"], Http(keep_alive=True))).push(SEEDED[0])
     assert again == digests["publicrepos/app:pr-1"]
     assert pull_digest("%s/publicrepos/app:pr-1" % registry["host"]) == again
 
@@ -161,7 +162,7 @@ def test_retention_then_gc_frees_space_and_keeps_every_kept_image(registry, run_
 
 
 def test_a_plan_that_empties_a_repository_deletes_nothing(registry, run_module):
-    pusher = Pusher(Registry(registry["url"], transport(True)))
+    pusher = Pusher(Registry(registry["url"], Http(keep_alive=True)))
     for spec in SEEDED[:2]:
         pusher.push(spec)
     rules = [{"repository": "publicrepos/app", "tags": "pr-*", "older_than_days": 14}]

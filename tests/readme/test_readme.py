@@ -2,13 +2,18 @@
 
 A copy of this checkout stands for the user's clone, with its own HOME (the
 vault password goes to ~/.vault-pass) and no virtualenv of ours on PATH. The
-README's two marked blocks run as they are written; in between, the test
+README's two marked blocks run as they are written; its `.venv` is one made
+before from requirements.txt alone (kept in .cache/readme-venv, made again
+when requirements.txt changes), so that the block's `python3 -m venv` and
+`pip install -r requirements.txt` run for real and find it complete, instead
+of downloading the controller's packages once more. In between, the test
 fills in the names as the README tells the user to: the hosts (here the
 test hosts' addresses and SSH key), the passwords, and (no image registry
 is reachable here) the directory of the image archives. Nothing is deployed to
 this machine.
 """
 
+import hashlib
 import os
 import re
 import subprocess
@@ -40,6 +45,22 @@ def hosts():
     with open(os.path.join(inventory, "hosts.yml"), encoding="utf-8") as handle:
         yield yaml.safe_load(handle)["all"]
     testhosts.down(name)
+
+
+def prepared_venv():
+    """A virtualenv with requirements.txt installed, made once per content of requirements.txt."""
+    venv = os.path.join(REPO, ".cache", "readme-venv")
+    with open(os.path.join(REPO, "requirements.txt"), "rb") as handle:
+        wanted = hashlib.sha256(handle.read()).hexdigest()
+    stamp = os.path.join(venv, ".requirements.sha256")
+    if not os.path.exists(stamp) or open(stamp, encoding="ascii").read() != wanted:
+        subprocess.run(["rm", "-rf", venv], check=True)
+        subprocess.run(["python3", "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "--disable-pip-version-check", "-r",
+                        os.path.join(REPO, "requirements.txt")], check=True)
+        with open(stamp, "w", encoding="ascii") as handle:
+            handle.write(wanted)
+    return venv
 
 
 def run_block(block, clone, home):
@@ -87,6 +108,7 @@ def test_the_real_server_steps_of_the_readme_deploy_a_working_registry(hosts, tm
                    stdout=open(tmp_path / "clone.tar", "wb"))
     subprocess.run(["tar", "-xf", str(tmp_path / "clone.tar"), "-C", str(clone)], check=True)
 
+    os.symlink(prepared_venv(), clone / ".venv")
     first = run_block(readme_block("before-editing"), clone, home)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     server = fill_in_the_names(clone, hosts)

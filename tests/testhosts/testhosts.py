@@ -7,8 +7,9 @@ scenarios deploy to them exactly as a user deploys to servers: Ansible over
 SSH, with the collection installed from its tarball.
 
   testhosts.py image                      build the image once (cached by a hash of its inputs)
-  testhosts.py up NAME HOST:GROUP[,GROUP] ... [--domain D]
+  testhosts.py up NAME HOST:GROUP[,GROUP] ... [--domain D] [--vars FILE]
                                           start the hosts of deployment NAME, write its inventory
+                                          (the demo's settings, FILE's on top)
   testhosts.py share NAME ALIAS           let scenario deployment ALIAS use NAME's hosts
   testhosts.py ssh NAME HOST [COMMAND]    a shell (or a command) on a test host
   testhosts.py kill NAME HOST             kill a test host hard (a node dying): docker kill
@@ -192,7 +193,7 @@ def ensure_inotify_instances() -> None:
         "5 and more each" % (current, INOTIFY_INSTANCES_NEEDED))
 
 
-def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
+def up(name: str, hosts: Dict[str, List[str]], domain: str, settings: str | None = None) -> str:
     """Start the hosts of a deployment; return its inventory directory."""
     if run("docker", "ps", "-aq", *selector(name)).stdout.strip():
         raise SystemExit("test deployment %s exists already: testhosts.py down %s first" % (name, name))
@@ -223,7 +224,7 @@ def up(name: str, hosts: Dict[str, List[str]], domain: str) -> str:
             "-v", "%s.pub:/root/.ssh/authorized_keys:ro" % key, tag)
     for host, address in addresses.items():
         wait_ready(key, host, address)
-    write_inventory(name, hosts, addresses, key)
+    write_inventory(name, hosts, addresses, key, settings)
     listing = ", ".join("%s %s" % item for item in addresses.items())
     log("%s: %d host(s) ready in %.1f s: %s" % (name, len(hosts), time.time() - started, listing))
     return os.path.join(directory, "inventory")
@@ -248,7 +249,8 @@ def wait_ready(key: str, host: str, address: str) -> None:
         raise SystemExit("test host %s did not boot cleanly: %s%s" % (host, answer.stdout, answer.stderr.strip()[-300:]))
 
 
-def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str, str], key: str) -> None:
+def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str, str], key: str,
+                    settings: str | None) -> None:
     inventory = os.path.join(state_dir(name), "inventory")
     # The demo's settings (users, ACL, domain); only the hosts differ.
     shutil.copytree(os.path.join(REPO, "demo", "group_vars"), os.path.join(inventory, "group_vars"))
@@ -275,6 +277,10 @@ def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str,
                    "sovereign_registry_credentials_dir": os.path.join(state_dir(name), "credentials", "onboarded"),
                    "sovereign_registry_images_controller_archive_dir": os.path.join(REPO, ".cache", "images"),
                    "sovereign_registry_images_source": "archive"}, handle)
+    # A scenario's own settings, for every playbook run against the
+    # deployment, the ones a scenario runs inside its checks too.
+    if settings:
+        shutil.copyfile(settings, os.path.join(inventory, "group_vars", "all", "zz_scenario.yml"))
 
 
 def selector(name: str | None) -> List[str]:
@@ -337,6 +343,7 @@ def main(argv: List[str]) -> int:
     p_up.add_argument("name")
     p_up.add_argument("hosts", nargs="+", help="HOST:GROUP[,GROUP]")
     p_up.add_argument("--domain", default=demo_domain())
+    p_up.add_argument("--vars", help="a YAML file of settings on top of the demo's")
     p_down = sub.add_parser("down")
     p_down.add_argument("name", nargs="?")
     p_down.add_argument("--all", action="store_true")
@@ -357,7 +364,7 @@ def main(argv: List[str]) -> int:
         print(ensure_image())
     elif args.command == "up":
         hosts = {spec.split(":")[0]: spec.split(":")[1].split(",") for spec in args.hosts}
-        print(up(args.name, hosts, args.domain))
+        print(up(args.name, hosts, args.domain, args.vars))
     elif args.command == "down":
         if not args.name and not args.all:
             parser.error("down needs NAME or --all")
