@@ -34,10 +34,11 @@ SETUP, LAST = "setup", "last"
 class Suite:
     """One proof: KEY (short, for the tables), NAME (what it proves), and the bash COMMAND that runs it.
 
-    VERSIONS: the registry versions it runs for (None: once, version-free).
-    DEPLOYMENT: the shared deployment it runs on, if any; CREATES: it is the
-    suite that creates that deployment. LANE: where it runs; "{version}" in
-    any of the texts is the version."""
+    VERSIONS: the registry versions it runs for (None: once, version-free);
+    with ONCE, only for the first of them that the run tests. DEPLOYMENT: the
+    shared deployment it runs on, if any; CREATES: it is the suite that
+    creates that deployment. LANE: where it runs; "{version}" in any of the
+    texts is the version."""
 
     key: str
     name: str
@@ -46,6 +47,7 @@ class Suite:
     versions: Optional[Tuple[str, ...]] = None
     deployment: Optional[str] = None
     creates: bool = False
+    once: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,9 +89,9 @@ def jobs(table: Sequence[Suite], versions: Sequence[str]) -> List[Job]:
     """Every suite for every version it runs for that this run tests, in table order."""
     found = []
     for suite in table:
-        for version in (suite.versions if suite.versions is not None else ("",)):
-            if not version or version in versions:
-                found.append(Job(suite, version))
+        chosen = [v for v in suite.versions if v in versions] if suite.versions is not None else [""]
+        for version in chosen[:1] if suite.once else chosen:
+            found.append(Job(suite, version))
     return found
 
 

@@ -2,14 +2,17 @@
 
 A suite runs for both registry versions only where the version changes
 what it proves: the config path and the token key id (default, rotation),
-the redis settings and garbage collection (scaleout). Everything else runs
-for the first version. The suites that need only a running stack share one
-deployment per version ("stack": the default scenario's test hosts,
-converged once, with the registry storage on a small tmpfs); each leaves it
-as it found it, or its scenario says what it changed. The storage scenario
-fills that storage and collects garbage, so it comes last on it.
-Lanes run at once (tests/ci/runner.py); "setup" runs first and alone,
-"last" after every other.
+garbage collection and the redis settings (storage: registry 2.8's shared
+deployment keeps its cache in redis; scaleout proves 3's), and retention
+and GC on the bare registry (integration). Everything else runs once, for
+the first version, or, where the version changes nothing it proves, where
+the lanes then end together (bad input). The suites that need only a
+running stack share one deployment per version (the default scenario's test
+hosts, converged once, with the registry storage on a small tmpfs): each
+leaves it as it found it, or its scenario says what it changed; storage
+fills the storage and collects garbage, so it comes last. Lanes run at once
+(tests/ci/runner.py); "setup" runs first and alone, "last" after every
+other.
 
   python3 tests/ci/suites.py [--list] [KEY ...]
       run every suite (scripts/test), or only the setup and the suites named by
@@ -27,7 +30,7 @@ from typing import List, Tuple
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # pylint: disable=wrong-import-position
 from ci import machine  # noqa: E402
-from ci.runner import Run, Suite, jobs  # noqa: E402
+from ci.runner import LAST, SETUP, Run, Suite, jobs  # noqa: E402
 
 BOTH: Tuple[str, ...] = ("3.1.1", "2.8")
 FIRST: Tuple[str, ...] = ("3.1.1",)
@@ -36,54 +39,53 @@ STACK = "default-{version}"
 TABLE: List[Suite] = [
     # ---- what every lane needs, first ------------------------------------------------------------------------
     Suite("images", "images built from pinned sources on the build host, Go modules checked against their pinned hashes",
-          "sovereign_build_images $SOVEREIGN_TEST_VERSIONS", lane="setup"),
-    Suite("collection", "collection built and installed from its tarball", "sovereign_install_collection", lane="setup"),
-    Suite("test host image", "test host image (Debian, mmdebstrap), built once", "sovereign_testhost_image", lane="setup"),
-    # ---- checks that need no test host, and suites with test hosts of their own --------------------------------
+          "sovereign_build_images $SOVEREIGN_TEST_VERSIONS", lane=SETUP),
+    Suite("collection", "collection built and installed from its tarball", "sovereign_install_collection", lane=SETUP),
+    Suite("test host image", "test host image (Debian, mmdebstrap), built once", "sovereign_testhost_image", lane=SETUP),
+    # ---- checks that need no test host, and a scenario with test hosts of its own -----------------------------
     Suite("ansible-lint", "ansible-lint (production profile)", "ansible-lint", lane="checks"),
     Suite("ansible-doc", "module and role docs (ansible-doc)", "module_docs", lane="checks"),
     Suite("syntax", "playbook syntax", "syntax", lane="checks"),
     Suite("sanity, units", "ansible-test sanity and units", "ansible_test", lane="checks"),
     Suite("mypy", "types of the collection's Python library and of the test library (mypy)", "typecheck", lane="checks"),
     Suite("changelog", "changelog fragments and generated CHANGELOG.md", "changelog", lane="checks"),
+    # Retention and GC on the bare registry of each version (integration), the ACL simulator against the real
+    # docker_auth (differential).
     Suite("integration", "integration on a test host: certificates, expiry, rotation refusals; retention and garbage "
           "collection on the real registry (pytest)", "pytest_suite tests/integration", lane="checks"),
     Suite("differential", "ACL simulator agrees with the real docker_auth (differential)",
           "pytest_suite tests/differential", lane="checks"),
-    Suite("readme", "README's real-server steps, verbatim, on fresh test hosts", "pytest_suite tests/readme", lane="checks"),
     Suite("ldap", "molecule ldap: people from a directory (OpenLDAP, StartTLS) beside static accounts, registry {version}",
           "molecule_test ldap", versions=FIRST, lane="checks"),
-    # ---- one shared deployment per registry version --------------------------------------------------------------
+    # ---- one shared deployment per registry version; version-free scenarios where the lanes end together ------
     Suite("default {version}", "molecule default, registry {version}: test hosts, converge, idempotence, verify from a "
           "client host", "molecule_test default --destroy never", versions=BOTH, deployment=STACK, creates=True,
           lane="stack-{version}"),
-    Suite("bad input {version}", "bad input refused before any change, deployed stack unchanged (registry {version})",
+    Suite("bad input", "bad input refused before any change, deployed stack unchanged (registry {version})",
           "SOVEREIGN_TEST_DEPLOYMENT=$SOVEREIGN_TEST_SHARED python -m pytest -q -p no:cacheprovider tests/bad_input",
-          versions=FIRST, deployment=STACK, lane="stack-{version}"),
-    Suite("conformance {version}", "OCI conformance suite through the stack vs the bare registry {version}",
+          versions=("2.8", "3.1.1"), once=True, deployment=STACK, lane="stack-{version}"),
+    Suite("conformance", "OCI conformance suite through the stack vs the bare registry {version}",
           "on_shared conformance", versions=FIRST, deployment=STACK, lane="stack-{version}"),
-    Suite("users {version}", "molecule users: onboarding and offboarding without restart (registry {version})",
+    Suite("users", "molecule users: onboarding and offboarding without restart (registry {version})",
           "on_shared users", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     Suite("rotation {version}", "molecule rotation: token certificate rotation under load, registry {version}",
           "on_shared rotation", versions=BOTH, deployment=STACK, lane="stack-{version}"),
-    Suite("security {version}", "molecule security: hardening, TLS, limits, canaries and the audit trail, registry {version}",
+    Suite("security", "molecule security: hardening, TLS, limits, canaries and the audit trail, registry {version}",
           "on_shared security", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     Suite("benchmark smoke", "benchmark still works (scripts/benchmark --smoke on the shared deployment: every "
           "measurement, small sizes, figures not judged)", "python3 tests/benchmark/run.py --smoke --deployment $SOVEREIGN_TEST_SHARED",
           versions=FIRST, deployment=STACK, lane="stack-{version}"),
+    # Fills the storage and collects garbage: last on its deployment.
     Suite("storage {version}", "molecule storage: disk guard, retention and garbage collection, registry {version}",
-          "on_shared storage", versions=FIRST, deployment=STACK, lane="stack-{version}"),
-    # ---- several nodes: test hosts of their own -----------------------------------------------------------------
-    Suite("scaleout {version}", "molecule scaleout: two registry nodes on S3 behind HAProxy, an upload across them, a "
-          "node killed under a pull loop, garbage collection across them, registry {version}",
-          "molecule_test scaleout", versions=FIRST, lane="scaleout"),
-    # Registry 2.8 reads other redis settings and collects garbage its own way: those two parts.
-    Suite("scaleout {version}", "molecule scaleout, the parts whose settings differ by version: the nodes' shared redis "
-          "cache and garbage collection across them, registry {version}",
-          "SOVEREIGN_TEST_ASPECTS=shared_cache,gc molecule_test scaleout", versions=("2.8",), lane="scaleout"),
+          "on_shared storage", versions=BOTH, deployment=STACK, lane="stack-{version}"),
+    # ---- test hosts of their own --------------------------------------------------------------------------------
+    Suite("scaleout", "molecule scaleout: two registry nodes on S3 behind HAProxy, an upload across them, a node killed "
+          "under a pull loop, garbage collection across them, registry {version}",
+          "molecule_test scaleout", versions=FIRST, lane="nodes"),
+    Suite("readme", "README's real-server steps, verbatim, on fresh test hosts", "pytest_suite tests/readme", lane="nodes"),
     # ---- after every other lane ----------------------------------------------------------------------------------
     Suite("machine untouched", "this machine's own registry stack unchanged by the tests, no test host left",
-          "testhosts down --all && python3 tests/ci/machine.py compare", lane="last"),
+          "testhosts down --all && python3 tests/ci/machine.py compare", lane=LAST),
 ]
 
 
@@ -100,7 +102,7 @@ def main(argv: List[str]) -> int:
         if unknown:
             print("no such suite: %s (python3 tests/ci/suites.py --list)" % ", ".join(sorted(unknown)))
             return 2
-        run.jobs = [job for job in run.jobs if job.lane == "setup" or job.key in argv]
+        run.jobs = [job for job in run.jobs if job.lane == SETUP or job.key in argv]
     run.run()
     return 0 if run.summary() else 1
 
