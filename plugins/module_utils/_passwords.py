@@ -3,6 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Passwords: every rule a password must meet, and htpasswd-style bcrypt hashes for docker_auth.
 
+An account's password must not be one of this collection's published
+examples, nor one that zxcvbn (a well-kept strength estimator) scores as
+guessable.
+
 Pure Python, no Ansible import: the bcrypt_hash module (which the docker_auth
 role and onboarding call) and the tests use it; no rule lives anywhere else.
 Hashes are ``$2y$``, as ``htpasswd -nB`` writes them.
@@ -35,6 +39,17 @@ CI_ACCOUNT_PREFIX = "ci-"
 # A CI secret of 128 bits or more cannot be guessed offline at any cost;
 # what cost protects is low-entropy human passwords.
 DEFAULT_CI_COST = 4
+# Every password this collection publishes as an example (inventory.example):
+# anyone can read them, so no account may use one.
+PUBLISHED_EXAMPLES = frozenset({"change-me-admin-0123456789", "change-me-firstuser-0123456789"})
+# zxcvbn's score (0-4) from which a password counts as safe against an
+# offline attack on a slow hash: 3 is "safely unguessable", about 10^8
+# guesses and more (sovereign_registry_docker_auth_password_min_strength;
+# 0 turns the estimate off, never the published examples).
+DEFAULT_MIN_STRENGTH = 3
+# Words every attacker of this registry tries first, beside the account's name.
+CONTEXT_WORDS = ("registry", "sovereign", "docker", "admin", "password")
+HOW_TO_MAKE_ONE = "make one with openssl rand -base64 24, or a passphrase of five random words"
 
 
 class PasswordError(ValueError):
@@ -71,6 +86,34 @@ def check_password(password: Any, name: str = "password", min_length: int = 1) -
             "%s is %d bytes long in UTF-8; bcrypt only uses the first %d bytes and would ignore the rest: "
             "use a password of at most %d bytes" % (name, size, MAX_PASSWORD_BYTES, MAX_PASSWORD_BYTES)
         )
+
+
+def _estimator() -> Any:
+    try:
+        from zxcvbn import zxcvbn
+    except ImportError as exc:  # pragma: no cover - depends on the controller
+        raise ImportError(
+            "the Python package 'zxcvbn' is needed on the host that runs bcrypt_hash (it estimates how guessable "
+            "a password is): pip install zxcvbn"
+        ) from exc
+    return zxcvbn
+
+
+def check_strength(password: str, name: str = "password", account: str = "",
+                   min_strength: int = DEFAULT_MIN_STRENGTH) -> None:
+    """Raise PasswordError for a password this collection publishes as an example, or one zxcvbn scores
+    below min_strength (the account's name and the registry's own words count as known to the attacker)."""
+    if password in PUBLISHED_EXAMPLES:
+        raise PasswordError("%s is an example published with this collection (inventory.example): anyone can read "
+                            "it; %s" % (name, HOW_TO_MAKE_ONE))
+    if min_strength <= 0:
+        return
+    estimate = _estimator()(password, user_inputs=[word for word in (account,) + CONTEXT_WORDS if word])
+    if estimate["score"] < min_strength:
+        why = estimate["feedback"].get("warning") or "a pattern that guessing tools try early"
+        raise PasswordError("%s is guessable (zxcvbn: %s; about 10^%d guesses, score %d of 4, at least %d wanted); %s"
+                            % (name, why.rstrip("."), int(estimate["guesses_log10"]), estimate["score"], min_strength,
+                               HOW_TO_MAKE_ONE))
 
 
 def check_cost(cost: Any) -> None:
@@ -123,14 +166,16 @@ def cost_for(account: str, password: Any, human_cost: int = DEFAULT_COST, ci_cos
 
 
 def ensure_hash(password: str, current_hash: Optional[str] = None, cost: int = DEFAULT_COST, name: str = "password",
-                min_length: int = 1) -> Tuple[str, bool]:
-    """Return ``(hash, changed)``, after checking every rule.
+                min_length: int = 1, min_strength: Optional[int] = None, account: str = "") -> Tuple[str, bool]:
+    """Return ``(hash, changed)``, after checking every rule (with ``min_strength``, check_strength too).
 
     The current hash is kept while it still verifies the password and was
     made with the wanted cost, so that a second run rewrites nothing;
     otherwise a new hash is made.
     """
     check_password(password, name, min_length)
+    if min_strength is not None:
+        check_strength(password, name, account, min_strength)
     check_cost(cost)
     return _keep_or_make(password, current_hash, cost)
 
@@ -142,16 +187,20 @@ def _keep_or_make(password: str, current_hash: Optional[str], cost: int) -> Tupl
     return hash_password(password, cost), True
 
 
-def ensure_hashes(items: Sequence[Mapping[str, Any]], min_length: int = 1, workers: int = 0) -> List[Dict[str, Any]]:
+def ensure_hashes(items: Sequence[Mapping[str, Any]], min_length: int = 1, workers: int = 0,
+                  min_strength: Optional[int] = None) -> List[Dict[str, Any]]:
     """ensure_hash for many passwords at once: ``[{hash, changed}]`` in the order of ``items``.
 
-    Each item: ``password``, ``cost``, optional ``current_hash`` and ``name``.
-    Every rule is checked for every item before any hashing; bcrypt releases
-    the GIL, so the hashes are checked on all cores (``workers``: threads,
-    0 for one per core): a rerun with 500 users verifies 500 hashes.
+    Each item: ``password``, ``cost``, optional ``current_hash``, ``name`` and
+    ``account``. Every rule is checked for every item before any hashing (with
+    ``min_strength``, check_strength too); bcrypt releases the GIL, so the
+    hashes are checked on all cores (``workers``: threads, 0 for one per
+    core): a rerun with 500 users verifies 500 hashes.
     """
     for item in items:
         check_password(item.get("password"), item.get("name") or "password", min_length)
+        if min_strength is not None:
+            check_strength(item["password"], item.get("name") or "password", item.get("account") or "", min_strength)
         try:
             check_cost(item.get("cost"))
         except ValueError as exc:

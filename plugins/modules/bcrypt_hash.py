@@ -19,7 +19,10 @@ description:
   - >-
     Checks every rule a password must meet, before anything else, with a message that names it (O(name)): it
     must be there, must not be empty, must have at least O(min_length) characters, and at most 72 bytes in
-    UTF-8, which bcrypt would otherwise silently truncate. No other place in the collection checks passwords.
+    UTF-8, which bcrypt would otherwise silently truncate. With O(min_strength) (the roles always give it),
+    it must not be an example published with this collection (C(inventory.example)), and the strength
+    estimator zxcvbn must score it at least O(min_strength) of 4, knowing the account's name and the
+    registry's own words. No other place in the collection checks passwords.
   - >-
     Cost: docker_auth checks the hash on every token request, and the docker
     client asks for a token for every pull or push of a repository (and on
@@ -58,6 +61,19 @@ options:
         C(sovereign_registry_docker_auth_password_min_length).
     type: int
     default: 1
+  min_strength:
+    description:
+      - >-
+        The lowest zxcvbn score (0 to 4) accepted, and the published examples refused; unset, neither is
+        checked. 3, the default of C(sovereign_registry_docker_auth_password_min_strength), is zxcvbn's
+        "safely unguessable" (about 10^8 guesses and more); a generated secret scores 4; 0 keeps only the
+        published examples out.
+    type: int
+  account:
+    description:
+      - With O(password), the account it belongs to: the estimator counts its name as known to an attacker.
+    type: str
+    default: ""
   current_hash:
     description:
       - The hash in use now, for example read back from the deployed
@@ -118,6 +134,7 @@ attributes:
 requirements:
   - libpass
   - bcrypt
+  - zxcvbn (with O(min_strength))
 notes:
   - The password is never returned or logged; set C(no_log) on the task anyway
     when its variables hold other secrets.
@@ -205,6 +222,8 @@ def main():
             ci_cost=dict(type="int", default=DEFAULT_CI_COST),
             name=dict(type="str", default="password"),
             min_length=dict(type="int", default=1),
+            min_strength=dict(type="int"),
+            account=dict(type="str", default=""),
             users=dict(
                 type="list",
                 elements="dict",
@@ -224,14 +243,15 @@ def main():
     p = module.params
     try:
         if p["users"] is None:
-            hashed, changed = ensure_hash(p["password"], p["current_hash"], p["cost"], p["name"], p["min_length"])
+            hashed, changed = ensure_hash(p["password"], p["current_hash"], p["cost"], p["name"], p["min_length"],
+                                          p["min_strength"], p["account"])
             module.exit_json(changed=changed, hash=hashed)
         items = [{"name": "%s[%d] (%s) password" % (p["name"], index, user["name"]),
-                  "password": user["password"],
+                  "account": user["name"], "password": user["password"],
                   "current_hash": (p["deployed_users"].get(user["name"]) or {}).get("password"),
                   "cost": cost_for(user["name"], user["password"], p["cost"], p["ci_cost"], user["bcrypt_cost"])}
                  for index, user in enumerate(p["users"])]
-        results = ensure_hashes(items, p["min_length"])
+        results = ensure_hashes(items, p["min_length"], min_strength=p["min_strength"])
     except (ImportError, PasswordError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     hashes = [dict(result, cost=item["cost"]) for item, result in zip(items, results)]

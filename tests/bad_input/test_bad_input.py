@@ -53,6 +53,15 @@ CASES = {
         {"sovereign_registry_docker_auth_acl": [{"match": {"account": "admin"}}]},
         "acl[0].actions: missing or not a list of strings",
     ),
+    "the example inventory's password, unedited": (
+        {"sovereign_registry_docker_auth_users": [{"name": "admin", "password": "change-me-admin-0123456789"}]},
+        "sovereign_registry_docker_auth_users[0] (admin) password is an example published with this collection "
+        "(inventory.example): anyone can read it; make one with openssl rand -base64 24",
+    ),
+    "guessable password": (
+        {"sovereign_registry_docker_auth_users": [{"name": "admin", "password": "password1234"}]},
+        "sovereign_registry_docker_auth_users[0] (admin) password is guessable (zxcvbn: This is a very common password",
+    ),
     "weak password": (
         {"sovereign_registry_docker_auth_users": [{"name": "admin", "password": "short-pw"}]},
         "sovereign_registry_docker_auth_users[0] (admin) password has 8 characters: use at least 12",

@@ -116,3 +116,59 @@ def test_length_counts_utf8_bytes_not_characters():
 def test_bad_cost_is_refused(cost):
     with pytest.raises(ValueError, match="cost"):
         hb.hash_password("correct horse battery", cost)
+
+
+# ---- how guessable a password is ---------------------------------------------------------------------------------
+
+def _published_in(path):
+    """The quoted values of the vault file an example inventory ships."""
+    import os
+    import re
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", path), encoding="utf-8") as handle:
+        return re.findall(r'^\w+: "([^"]+)"', handle.read(), re.M)
+
+
+def test_every_example_password_the_collection_publishes_is_refused():
+    published = _published_in("inventory.example/group_vars/registry_servers/vault.yml")
+    assert published and set(published) <= hb.PUBLISHED_EXAMPLES
+    for password in published:
+        with pytest.raises(hb.PasswordError, match=r"users\[0\] \(admin\) password is an example published with this "
+                                                   r"collection .*openssl rand -base64 24"):
+            hb.check_strength(password, "users[0] (admin) password", "admin", 0)
+
+
+@pytest.mark.parametrize("account, password", [
+    ("alice", "password1234"),       # a very common password
+    ("alice", "qwertyuiop12"),       # a keyboard row
+    ("bob", "aaaaaaaaaaaaaa"),       # a repeat
+    ("firstuser", "firstuser123"),   # the account's own name
+    ("admin", "registry2024!"),      # the registry's own word and a year
+])
+def test_a_guessable_password_is_refused_naming_the_account_and_how_to_make_a_good_one(account, password):
+    with pytest.raises(hb.PasswordError, match=r"^users\[1\] \(%s\) password is guessable \(zxcvbn: .*score [0-2] of 4, "
+                                               r"at least 3 wanted\); make one with openssl rand -base64 24" % account):
+        hb.check_strength(password, "users[1] (%s) password" % account, account)
+
+
+@pytest.mark.parametrize("password", ["Kq7-vesper-Lumen-88", "cobalt ferry whisper lantern orbit"])
+def test_a_strong_password_passes(password):
+    hb.check_strength(password, "password", "alice")
+
+
+def test_a_generated_ci_secret_passes():
+    import secrets
+    import string
+    secret = "".join(secrets.choice(string.ascii_letters + string.digits) for _character in range(hb.CI_SECRET_MIN_LENGTH))
+    hb.check_strength(secret, "password", "ci-web")
+
+
+def test_strength_zero_keeps_only_the_published_examples_out():
+    hb.check_strength("password1234", "password", "alice", 0)
+
+
+def test_ensure_hashes_checks_strength_of_every_item_before_hashing_any():
+    items = [{"name": "users[0] (a) password", "account": "a", "password": "Kq7-vesper-Lumen-88", "cost": FAST},
+             {"name": "users[1] (b) password", "account": "b", "password": "password1234", "cost": FAST}]
+    with pytest.raises(hb.PasswordError, match=r"users\[1\] \(b\) password is guessable"):
+        hb.ensure_hashes(items, min_length=12, min_strength=3)
+    assert hb.ensure_hashes(items[:1], min_length=12, min_strength=3)[0]["changed"]
