@@ -2,7 +2,8 @@
 
 ``client_loop`` is a registry client that starts anew each iteration (a new
 connection and a new token, as a docker client does) and pulls a manifest,
-pulls anonymously, or pushes a small new image. ``docker_pull_loop`` runs the
+pulls anonymously, pushes a small new image, or logs in (a token without
+scope, as ``docker login`` asks). ``docker_pull_loop`` runs the
 docker CLI itself. ``reads_loop`` sends rounds of clients at once. Each runs
 until its stop file exists or its time is up.
 """
@@ -19,7 +20,7 @@ from typing import Any, Dict, List, Optional
 from e2e.images import Pusher
 from e2e.stack import ACCEPT_MANIFEST, Stack
 
-MODES = ("user-pull", "anonymous-pull", "push")
+MODES = ("user-pull", "anonymous-pull", "push", "login")
 
 
 def _phase(phase_file: Optional[str]) -> str:
@@ -48,7 +49,11 @@ def client_loop(stack: Stack, mode: str, repository: str, user: Optional[str], p
         counts[phase]["total"] += 1
         try:
             client = stack.registry(*credentials)
-            if mode == "push":
+            if mode == "login":
+                answer = stack.token([], user, password)
+                if answer.status != 200:
+                    raise OSError("login as %s: HTTP %d" % (user, answer.status))
+            elif mode == "push":
                 Pusher(client).image(repository, "loop-%d" % number, "loop-%d-%d" % (os.getpid(), number), 1024,
                                      "2026-01-01T00:00:00Z")
             else:

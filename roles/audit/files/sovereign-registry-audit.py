@@ -1,26 +1,36 @@
 """The registry's audit trail: who logged in, pushed and deleted what, and when, in one file.
 
-  sovereign-registry-audit LISTEN_PORT LOG_FILE STATE_DIR JOURNAL_MATCH
+  sovereign-registry-audit NOTIFY_PORT FORWARD_PORT LOG_FILE ROTATE_WEEKS DOCKER_AUTH_TAG
 
-Two sources, one JSON line per event in LOG_FILE (0600, root):
-  * the registry's notifications, POSTed to 127.0.0.1:LISTEN_PORT/events:
-    a manifest pushed (push: user, client, repository, tag, digest) or
-    deleted (delete); a notification is answered only once its events are
-    written, and the registry retries it until then;
-  * docker_auth's log, read from the journal (JOURNAL_MATCH, for example
-    CONTAINER_TAG=sovereign-docker-auth): a token issued to a named account
-    (login when it asked for no scope, as `docker login` does; token
-    otherwise, with the access granted), and a failed authentication
-    (login_failed). The journal cursor of the last line handled is kept in
-    STATE_DIR, so a restart goes on where it stopped.
+Runs in a container of its own (the audit role's), listening on 127.0.0.1
+only, and writes one JSON line per event to LOG_FILE (0600):
+  * NOTIFY_PORT: the registry's notifications, POSTed to /events: a manifest
+    pushed (push: user, client, repository, tag, digest) or deleted
+    (delete). A notification is answered only once its events are written,
+    and the registry sends it again until then. GET /health answers 200.
+  * FORWARD_PORT: docker_auth's log, sent by Docker's fluentd log driver
+    (the Forward protocol, acknowledgements asked for): a token issued to a
+    named account (login when it asked for no scope, as `docker login` does;
+    token otherwise, with the access granted) and a failed authentication
+    (login_failed). A message is acknowledged only once its event is
+    written; Docker keeps what docker_auth logs while the receiver is away
+    and sends again what was not acknowledged, so a restart loses nothing.
+    Each such event carries its message's chunk id, so that a message sent
+    again after a lost acknowledgement is not written twice, even across a
+    restart (the receiver reads the ids back from the end of the trail).
+No journal and no systemd: it works the same on any host with Docker.
+The receiver rotates the trail itself, weekly (LOG_FILE.YYYY-Www), and keeps
+ROTATE_WEEKS of them.
 """
 
 import datetime
+import glob
 import http.server
 import json
 import os
 import re
-import subprocess
+import socketserver
+import struct
 import sys
 import threading
 
@@ -37,23 +47,71 @@ REQUEST = r"\{(?P<user>[^:{}]*):[^@{}]*@(?P<client>[^ {}]*) (?P<scopes>\[(?:\{[^
 NEW_TOKEN = re.compile(r"New token for " + REQUEST + r" .*?: (?P<claims>\{.*\})\s*$")
 AUTH_FAILED = re.compile(r"Auth failed: " + REQUEST)
 SCOPE = re.compile(r"\{(\w+) (\S*) (\S+) \[([^\]]*)\]\}")
+# How much of the trail's end a restart reads back for chunk ids (Docker
+# sends again only what it sent last).
+TAIL_BYTES = 1 << 20
 
 LOCK = threading.Lock()
 SETTINGS = {}
+WRITTEN_CHUNKS = set()
 
 
-def write(events):
-    """Append events to the trail and make sure they are on disk."""
-    if not events:
+# ---- the trail ---------------------------------------------------------------------------------------------------
+
+def week_of(when):
+    year, week, _day = when.isocalendar()
+    return "%d-W%02d" % (year, week)
+
+
+def rotate():
+    """Start a new file in a new week; keep the ROTATE_WEEKS newest old ones."""
+    log_file = SETTINGS["log_file"]
+    try:
+        modified = datetime.datetime.fromtimestamp(os.stat(log_file).st_mtime, datetime.timezone.utc)
+    except FileNotFoundError:
         return
-    with LOCK:
-        fd = os.open(SETTINGS["log_file"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            for event in events:
-                handle.write(json.dumps(event, sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+    if week_of(modified) == week_of(datetime.datetime.now(datetime.timezone.utc)):
+        return
+    os.replace(log_file, "%s.%s" % (log_file, week_of(modified)))
+    for old in sorted(glob.glob(log_file + ".*-W*"))[:-SETTINGS["rotate_weeks"]]:
+        os.unlink(old)
 
+
+def append(path, lines):
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.writelines(line + "\n" for line in lines)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write(events, chunk=None):
+    """Append events to the trail, on disk before this returns; those of a Forward message carry its CHUNK id,
+    and a chunk already written is not written again."""
+    with LOCK:
+        if chunk is not None:
+            if chunk in WRITTEN_CHUNKS:
+                return
+            events = [dict(event, chunk=chunk) for event in events]
+        if events:
+            rotate()
+            append(SETTINGS["log_file"], [json.dumps(event, sort_keys=True) for event in events])
+            if chunk is not None:
+                WRITTEN_CHUNKS.add(chunk)
+
+
+def remember_chunks():
+    """The chunk ids at the end of the trail, so that a message sent again after a restart is not written twice."""
+    try:
+        with open(SETTINGS["log_file"], "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - TAIL_BYTES))
+            tail = handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return
+    WRITTEN_CHUNKS.update(re.findall(r'"chunk": "([^"]+)"', tail))
+
+
+# ---- the registry's notifications ----------------------------------------------------------------------------------
 
 def client_address(addr):
     return re.sub(r":\d+$", "", addr or "").strip("[]")
@@ -89,8 +147,97 @@ class Notifications(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.end_headers()
 
+    def do_GET(self):  # noqa: N802
+        if self.path != "/health":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok\n")
+
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         pass
+
+
+# ---- docker_auth's log, from Docker's fluentd log driver ---------------------------------------------------------
+
+class Incomplete(Exception):
+    """More bytes are needed."""
+
+
+def unpack(data, pos=0):
+    """One MessagePack value from DATA at POS: (value, next position). Raises Incomplete at the end of DATA."""
+    def take(count):
+        if pos + 1 + count > len(data):
+            raise Incomplete()
+        return data[pos + 1:pos + 1 + count]
+
+    def sized(kind, width):
+        size = int.from_bytes(take(width), "big")
+        start = pos + 1 + width
+        if start + size > len(data):
+            raise Incomplete()
+        raw = data[start:start + size]
+        return (raw.decode("utf-8", "replace") if kind == "str" else raw), start + size
+
+    def items(count, start, pairs):
+        values, at = [], start
+        for _item in range(count * (2 if pairs else 1)):
+            value, at = unpack(data, at)
+            values.append(value)
+        return (dict(zip(values[::2], values[1::2])) if pairs else values), at
+
+    if pos >= len(data):
+        raise Incomplete()
+    first = data[pos]
+    if first <= 0x7f:
+        return first, pos + 1
+    if first >= 0xe0:
+        return first - 0x100, pos + 1
+    if 0x80 <= first <= 0x8f:
+        return items(first & 0x0f, pos + 1, True)
+    if 0x90 <= first <= 0x9f:
+        return items(first & 0x0f, pos + 1, False)
+    if 0xa0 <= first <= 0xbf:
+        size = first & 0x1f
+        if pos + 1 + size > len(data):
+            raise Incomplete()
+        return data[pos + 1:pos + 1 + size].decode("utf-8", "replace"), pos + 1 + size
+    if first in (0xc0, 0xc2, 0xc3):
+        return {0xc0: None, 0xc2: False, 0xc3: True}[first], pos + 1
+    if first in (0xc4, 0xc5, 0xc6):
+        return sized("bin", {0xc4: 1, 0xc5: 2, 0xc6: 4}[first])
+    if first in (0xd9, 0xda, 0xdb):
+        return sized("str", {0xd9: 1, 0xda: 2, 0xdb: 4}[first])
+    if first in (0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3):
+        width = {0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8, 0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8}[first]
+        return int.from_bytes(take(width), "big", signed=first >= 0xd0), pos + 1 + width
+    if first in (0xca, 0xcb):
+        width = 4 if first == 0xca else 8
+        return struct.unpack(">f" if width == 4 else ">d", take(width))[0], pos + 1 + width
+    if first in (0xdc, 0xdd, 0xde, 0xdf):
+        width = 2 if first in (0xdc, 0xde) else 4
+        return items(int.from_bytes(take(width), "big"), pos + 1 + width, first >= 0xde)
+    if 0xd4 <= first <= 0xd8 or first in (0xc7, 0xc8, 0xc9):
+        if first >= 0xd4:
+            size, head = 1 << (first - 0xd4), 1
+        else:
+            width = {0xc7: 1, 0xc8: 2, 0xc9: 4}[first]
+            size, head = int.from_bytes(take(width), "big"), 1 + width
+        if pos + head + 1 + size > len(data):
+            raise Incomplete()
+        kind, raw = data[pos + head], data[pos + head + 1:pos + head + 1 + size]
+        if kind == 0 and size == 8:  # Fluentd's EventTime: seconds and nanoseconds
+            seconds, nanoseconds = struct.unpack(">II", raw)
+            return seconds + nanoseconds / 1e9, pos + head + 1 + size
+        return raw, pos + head + 1 + size
+    raise ValueError("not MessagePack: byte 0x%02x" % first)
+
+
+def pack_ack(chunk):
+    raw = chunk.encode()
+    head = bytes([0xa0 | len(raw)]) if len(raw) < 32 else bytes([0xd9, len(raw)])
+    return b"\x81\xa3ack" + head + raw
 
 
 def scopes_of(text):
@@ -115,37 +262,71 @@ def auth_event(message, when):
     return None
 
 
-def follow_journal():
-    cursor_file = os.path.join(SETTINGS["state_dir"], "journal.cursor")
-    args = ["journalctl", "--follow", "--output=json", SETTINGS["journal_match"]]
-    try:
-        with open(cursor_file, encoding="utf-8") as handle:
-            args.insert(1, "--after-cursor=" + handle.read().strip())
-    except OSError:
-        args.insert(1, "--since=today")
-    with subprocess.Popen(args, stdout=subprocess.PIPE, text=True) as journal:
-        for line in journal.stdout:
-            entry = json.loads(line)
-            message = entry.get("MESSAGE")
-            if isinstance(message, list):  # journald stores non-UTF-8 as bytes
-                message = bytes(message).decode("utf-8", "replace")
-            when = datetime.datetime.fromtimestamp(int(entry["__REALTIME_TIMESTAMP"]) / 1e6,
-                                                   datetime.timezone.utc).isoformat()
-            event = auth_event(message or "", when)
-            write([event] if event else [])
-            with open(cursor_file + ".new", "w", encoding="utf-8") as handle:
-                handle.write(entry["__CURSOR"])
-            os.replace(cursor_file + ".new", cursor_file)
-    raise SystemExit("journalctl ended")
+def entries(message):
+    """(tag, [(time, record)], option) of a Forward-protocol message, in any of its modes: Message
+    [tag, time, record, option?], Forward [tag, [[time, record], ...], option?] or PackedForward
+    [tag, MessagePack bytes of [time, record] entries, option?]."""
+    tag, second = message[0], message[1]
+    if isinstance(second, list):
+        return tag, [(entry[0], entry[1]) for entry in second], message[2] if len(message) > 2 else {}
+    if isinstance(second, (bytes, str)):
+        packed = second.encode() if isinstance(second, str) else second
+        found, at = [], 0
+        while at < len(packed):
+            entry, at = unpack(packed, at)
+            found.append((entry[0], entry[1]))
+        return tag, found, message[2] if len(message) > 2 else {}
+    return tag, [(second, message[2])], message[3] if len(message) > 3 else {}
+
+
+def log_events(message):
+    tag, found, option = entries(message)
+    events = []
+    if tag == SETTINGS["docker_auth_tag"]:
+        for when, record in found:
+            line = record.get("log", "") if isinstance(record, dict) else ""
+            if isinstance(line, bytes):
+                line = line.decode("utf-8", "replace")
+            stamp = datetime.datetime.fromtimestamp(float(when), datetime.timezone.utc).isoformat()
+            event = auth_event(line, stamp)
+            if event:
+                events.append(event)
+    return events, (option or {}).get("chunk")
+
+
+class Forward(socketserver.StreamRequestHandler):
+    def handle(self):
+        data = b""
+        while True:
+            chunk = self.request.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+            while data:
+                try:
+                    message, used = unpack(data)
+                except Incomplete:
+                    break
+                data = data[used:]
+                events, ack = log_events(message)
+                write(events, ack)
+                if ack:
+                    self.request.sendall(pack_ack(ack))
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
 
 
 def main():
-    port, SETTINGS["log_file"], SETTINGS["state_dir"], SETTINGS["journal_match"] = sys.argv[1:5]
+    notify_port, forward_port, SETTINGS["log_file"], rotate_weeks, SETTINGS["docker_auth_tag"] = sys.argv[1:6]
+    SETTINGS["rotate_weeks"] = int(rotate_weeks)
     os.umask(0o077)
-    os.makedirs(SETTINGS["state_dir"], mode=0o700, exist_ok=True)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Notifications)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    follow_journal()
+    remember_chunks()
+    forward = Server(("127.0.0.1", int(forward_port)), Forward)
+    threading.Thread(target=forward.serve_forever, daemon=True).start()
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(notify_port)), Notifications).serve_forever()
 
 
 if __name__ == "__main__":
