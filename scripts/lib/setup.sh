@@ -2,12 +2,16 @@
 # The one set-up of scripts/test, scripts/demo and scripts/benchmark: source
 # this file, then call the steps a script needs, in this order.
 #
-#   sovereign_setup_controller        scripts/bootstrap (Docker Engine, the
-#                                     virtualenv, the collection link), the
+#   sovereign_setup_controller [--test]
+#                                     scripts/bootstrap (Docker Engine, the
+#                                     virtualenv, the collection link; --test:
+#                                     what the tests need too), the
 #                                     virtualenv activated, ANSIBLE_CONFIG set
 #   sovereign_build_images VERSION... the stack's images for these registry
 #                                     versions, from their pinned sources,
 #                                     as `docker save` archives in .cache/images
+#   sovereign_image_archives          the directory of image archives given
+#                                     (SOVEREIGN_IMAGE_ARCHIVES), if any
 #   sovereign_install_collection      the collection built and installed from
 #                                     its tarball into .cache/test-collections
 #   sovereign_testhost_image          the test hosts' image, built once
@@ -16,7 +20,7 @@
 sovereign_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 sovereign_setup_controller() {
-  bash "$sovereign_repo/scripts/bootstrap" || return 1
+  bash "$sovereign_repo/scripts/bootstrap" "$@" || return 1
   # shellcheck disable=SC1091
   source "$sovereign_repo/.cache/venv/bin/activate"
   export ANSIBLE_CONFIG="$sovereign_repo/ansible.cfg"
@@ -37,6 +41,12 @@ settings = {"sovereign_registry_images_archive_dir": sys.argv[1]}
 if sys.argv[2:]:
     settings["sovereign_registry_images_wanted"] = sys.argv[2:]
 print(json.dumps(settings))' "$sovereign_repo/.cache/images" "${wanted[@]}")"
+}
+
+# The directory of image archives scripts/bootstrap found (SOVEREIGN_IMAGE_ARCHIVES), if any.
+sovereign_image_archives() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["sovereign_registry_images_controller_archive_dir"])' \
+    "$sovereign_repo/.cache/image-sources.json"
 }
 
 sovereign_install_collection() {

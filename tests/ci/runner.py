@@ -38,7 +38,9 @@ class Suite:
     with ONCE, only for the first of them that the run tests. DEPLOYMENT: the
     shared deployment it runs on, if any; CREATES: it is the suite that
     creates that deployment. LANE: where it runs; "{version}" in any of the
-    texts is the version."""
+    texts is the version. NEEDS_SETUP: false for a suite that needs neither
+    the images, nor the installed collection, nor the test host image (a
+    run of only such suites skips the setup)."""
 
     key: str
     name: str
@@ -48,6 +50,7 @@ class Suite:
     deployment: Optional[str] = None
     creates: bool = False
     once: bool = False
+    needs_setup: bool = True
 
 
 @dataclasses.dataclass(frozen=True)

@@ -43,12 +43,13 @@ TABLE: List[Suite] = [
     Suite("collection", "collection built and installed from its tarball", "sovereign_install_collection", lane=SETUP),
     Suite("test host image", "test host image (Debian, mmdebstrap), built once", "sovereign_testhost_image", lane=SETUP),
     # ---- checks that need no test host, and a scenario with test hosts of its own -----------------------------
-    Suite("ansible-lint", "ansible-lint (production profile)", "ansible-lint", lane="checks"),
-    Suite("ansible-doc", "module and role docs (ansible-doc)", "module_docs", lane="checks"),
-    Suite("syntax", "playbook syntax", "syntax", lane="checks"),
+    Suite("ansible-lint", "ansible-lint (production profile)", "ansible-lint", lane="checks", needs_setup=False),
+    Suite("ansible-doc", "module and role docs (ansible-doc)", "module_docs", lane="checks", needs_setup=False),
+    Suite("syntax", "playbook syntax", "syntax", lane="checks", needs_setup=False),
     Suite("sanity, units", "ansible-test sanity and units", "ansible_test", lane="checks"),
-    Suite("mypy", "types of the collection's Python library and of the test library (mypy)", "typecheck", lane="checks"),
-    Suite("changelog", "changelog fragments and generated CHANGELOG.md", "changelog", lane="checks"),
+    Suite("mypy", "types of the collection's Python library and of the test library (mypy)", "typecheck", lane="checks",
+          needs_setup=False),
+    Suite("changelog", "changelog fragments and generated CHANGELOG.md", "changelog", lane="checks", needs_setup=False),
     # Retention and GC on the bare registry of each version (integration), the ACL simulator against the real
     # docker_auth (differential).
     Suite("integration", "integration on a test host: certificates, expiry, rotation refusals; retention and garbage "
@@ -83,9 +84,12 @@ TABLE: List[Suite] = [
           "under a pull loop, garbage collection across them, registry {version}",
           "molecule_test scaleout", versions=FIRST, lane="nodes"),
     Suite("readme", "README's real-server steps, verbatim, on fresh test hosts", "pytest_suite tests/readme", lane="nodes"),
+    Suite("first contact", "the README's quick start as a newcomer types it, on a fresh host without systemd (the demo "
+          "killed midway and run again, scripts/test beside it, --remove) and on one with systemd",
+          "pytest_suite tests/first_contact", lane="checks"),
     # ---- after every other lane ----------------------------------------------------------------------------------
     Suite("machine untouched", "this machine's own registry stack unchanged by the tests, no test host left",
-          "testhosts down --all && python3 tests/ci/machine.py compare", lane=LAST),
+          "testhosts down --all && python3 tests/ci/machine.py compare", lane=LAST, needs_setup=False),
 ]
 
 
@@ -102,7 +106,9 @@ def main(argv: List[str]) -> int:
         if unknown:
             print("no such suite: %s (python3 tests/ci/suites.py --list)" % ", ".join(sorted(unknown)))
             return 2
-        run.jobs = [job for job in run.jobs if job.lane == SETUP or job.key in argv]
+        chosen = [job for job in run.jobs if job.key in argv]
+        setup = [job for job in run.jobs if job.lane == SETUP] if any(job.suite.needs_setup for job in chosen) else []
+        run.jobs = setup + chosen
     run.run()
     return 0 if run.summary() else 1
 

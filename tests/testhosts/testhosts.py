@@ -7,9 +7,10 @@ scenarios deploy to them exactly as a user deploys to servers: Ansible over
 SSH, with the collection installed from its tarball.
 
   testhosts.py image                      build the image once (cached by a hash of its inputs)
-  testhosts.py up NAME HOST:GROUP[,GROUP] ... [--domain D] [--vars FILE]
+  testhosts.py up NAME HOST:GROUP[,GROUP] ... [--domain D] [--vars FILE] [--plain]
                                           start the hosts of deployment NAME, write its inventory
-                                          (the demo's settings, FILE's on top)
+                                          (the demo's settings, FILE's on top); --plain: hosts
+                                          without systemd (only sshd runs, Docker Engine stopped)
   testhosts.py share NAME ALIAS           let scenario deployment ALIAS use NAME's hosts
   testhosts.py ssh NAME HOST [COMMAND]    a shell (or a command) on a test host
   testhosts.py kill NAME HOST             kill a test host hard (a node dying): docker kill
@@ -193,7 +194,7 @@ def ensure_inotify_instances() -> None:
         "5 and more each" % (current, INOTIFY_INSTANCES_NEEDED))
 
 
-def up(name: str, hosts: Dict[str, List[str]], domain: str, settings: str | None = None) -> str:
+def up(name: str, hosts: Dict[str, List[str]], domain: str, settings: str | None = None, plain: bool = False) -> str:
     """Start the hosts of a deployment; return its inventory directory."""
     if run("docker", "ps", "-aq", *selector(name)).stdout.strip():
         raise SystemExit("test deployment %s exists already: testhosts.py down %s first" % (name, name))
@@ -221,16 +222,17 @@ def up(name: str, hosts: Dict[str, List[str]], domain: str, settings: str | None
     for host, address in addresses.items():
         run("docker", "run", "-d", "--name", container(name, host), "--hostname", host,
             *labels, "--network", network, "--ip", address, *RUN_FLAGS, *extra_hosts,
+            "-e", "TESTHOST_INIT=" + ("plain" if plain else "systemd"),
             "-v", "%s.pub:/root/.ssh/authorized_keys:ro" % key, tag)
     for host, address in addresses.items():
-        wait_ready(key, host, address)
+        wait_ready(key, host, address, plain)
     write_inventory(name, hosts, addresses, key, settings)
     listing = ", ".join("%s %s" % item for item in addresses.items())
     log("%s: %d host(s) ready in %.1f s: %s" % (name, len(hosts), time.time() - started, listing))
     return os.path.join(directory, "inventory")
 
 
-def wait_ready(key: str, host: str, address: str) -> None:
+def wait_ready(key: str, host: str, address: str, plain: bool = False) -> None:
     deadline = time.time() + 90
     while time.time() < deadline:
         if ssh(key, address, "true", check=False).returncode == 0:
@@ -238,6 +240,8 @@ def wait_ready(key: str, host: str, address: str) -> None:
         time.sleep(0.3)
     else:
         raise SystemExit("test host %s (%s) never answered over SSH" % (host, address))
+    if plain:
+        return
     # ssh itself may fail once while the host boots (exit 255, nothing on
     # stdout): ask again; only the host's own answer decides.
     while True:
@@ -344,6 +348,7 @@ def main(argv: List[str]) -> int:
     p_up.add_argument("hosts", nargs="+", help="HOST:GROUP[,GROUP]")
     p_up.add_argument("--domain", default=demo_domain())
     p_up.add_argument("--vars", help="a YAML file of settings on top of the demo's")
+    p_up.add_argument("--plain", action="store_true", help="hosts without systemd: only sshd runs")
     p_down = sub.add_parser("down")
     p_down.add_argument("name", nargs="?")
     p_down.add_argument("--all", action="store_true")
@@ -364,7 +369,7 @@ def main(argv: List[str]) -> int:
         print(ensure_image())
     elif args.command == "up":
         hosts = {spec.split(":")[0]: spec.split(":")[1].split(",") for spec in args.hosts}
-        print(up(args.name, hosts, args.domain, args.vars))
+        print(up(args.name, hosts, args.domain, args.vars, args.plain))
     elif args.command == "down":
         if not args.name and not args.all:
             parser.error("down needs NAME or --all")
