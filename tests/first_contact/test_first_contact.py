@@ -17,6 +17,7 @@ air-gapped site. Nothing is deployed to this machine.
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -52,7 +53,7 @@ class Newcomer:
 
     def sh(self, command, check=True):
         proc = subprocess.run([sys.executable, os.path.join(REPO, "tests", "testhosts", "testhosts.py"), "ssh", self.name,
-                               "newcomer", "bash -c %s" % subprocess.list2cmdline([command])],
+                               "newcomer", "bash -c %s" % shlex.quote(command)],
                               capture_output=True, text=True, check=False)
         assert not check or proc.returncode == 0, "%s\n%s%s" % (command, proc.stdout[-4000:], proc.stderr[-2000:])
         return proc
@@ -82,6 +83,13 @@ def newcomer(request):
     testhosts.down(name)
     testhosts.up(name, {"newcomer": ["docker_clients"]}, "", plain=request.param == "plain")
     host = Newcomer(name)
+    # Machines of this kind reach PyPI through an egress proxy with a CA of its own, which they trust (a local CA
+    # and pip's settings): a test host standing for one gets the same.
+    local_cas = [f for f in os.listdir("/usr/local/share/ca-certificates") if f.endswith(".crt") and "sovereign" not in f]
+    host.put("/usr/local/share/ca-certificates", "/usr/local/share/ca-certificates", local_cas)
+    if os.path.exists("/etc/pip.conf"):
+        host.put("/etc", "/etc", ["pip.conf"])
+    host.sh("update-ca-certificates >/dev/null")
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True,
                            check=True).stdout.split()
     host.put(REPO, CLONE, files)
@@ -119,7 +127,9 @@ def test_a_newcomer_runs_the_quick_start(newcomer):
             "DOCKER_CONFIG=/root/anonymous docker pull %s/publicrepos/hello:1" % (DOMAIN, DOMAIN))
     answer = host.sh("curl -sS -o /dev/null -w '%%{http_code}' https://%s/v2/" % DOMAIN).stdout
     assert answer == "401", answer
-    audit = host.sh("docker inspect --format '{{.State.Health.Status}}' sovereign-registry-audit").stdout.strip()
+    # Its first health check runs 30 s after it started.
+    audit = host.sh("for _ in $(seq 60); do s=$(docker inspect --format '{{.State.Health.Status}}' sovereign-registry-audit);"
+                    " [ \"$s\" = starting ] || break; sleep 1; done; echo $s").stdout.strip()
     assert audit == "healthy", audit
 
     again = host.demo()
@@ -130,6 +140,7 @@ def test_a_newcomer_runs_the_quick_start(newcomer):
         # registry as it was.
         tests = host.sh("cd %s && %s 'machine untouched' 2>&1" % (CLONE, quick_start()[1])).stdout
         assert "0 failed" in tests, tests[-3000:]
+        print("%s host, scripts/test beside the demo:\n%s" % (kind, "\n".join(tests.rstrip().splitlines()[-4:])))
         removed = host.demo("--remove")
         print("%s host, scripts/demo --remove:\n%s" % (kind, "\n".join(removed.rstrip().splitlines()[-6:])))
         assert host.left_behind() == []
