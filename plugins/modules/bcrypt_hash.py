@@ -71,7 +71,7 @@ options:
     type: int
   account:
     description:
-      - With O(password), the account it belongs to: the estimator counts its name as known to an attacker.
+      - With O(password), the account it belongs to; the estimator counts its name as known to an attacker.
     type: str
     default: ""
   current_hash:
