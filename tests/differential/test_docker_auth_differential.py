@@ -491,7 +491,13 @@ def run_round(seed, image, directory):
             if real != simulated:
                 disagreements.append({"request": {k: v for k, v in request.items() if k != "user"},
                                       "docker_auth": real, "simulator": simulated, "entry": entry})
-        logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True, check=False).stderr
+        # Docker copies the container's output to its log a moment after it is written: read until the last
+        # request's lines are there (a refused person's panic is among the last).
+        for _attempt in range(50):
+            logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True, check=False).stderr
+            if not stats["refused"] or "nil pointer dereference" in logs:
+                break
+            time.sleep(0.2)
         logged = logged_labels(logs)
         for person in people:
             for labels in logged.get(person["name"], []):
