@@ -106,7 +106,7 @@ def why_failed(output: str) -> str:
     for number, line in enumerate(lines):
         if re.search(r"fatal: |FAILED!|^FAILED |Traceback", line):
             last = number
-        if re.search(r"[Ee]rror", line):
+        if re.search(r"(?i)error", line):
             error = number
     start = last if last is not None else error
     if start is None:
