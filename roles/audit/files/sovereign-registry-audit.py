@@ -23,6 +23,10 @@ The receiver rotates the trail itself, weekly (LOG_FILE.YYYY-Www), and keeps
 ROTATE_WEEKS of them.
 """
 
+# The receiver runs on the host's own Python, 3.10 at the oldest (Ubuntu jammy):
+# the annotations stay strings, so no newer syntax is evaluated.
+from __future__ import annotations
+
 import datetime
 import glob
 import http.server
@@ -33,6 +37,8 @@ import socketserver
 import struct
 import sys
 import threading
+from collections.abc import Iterable
+from typing import Any, Literal, TypedDict
 
 MANIFEST_TYPES = {
     "application/vnd.oci.image.manifest.v1+json",
@@ -51,19 +57,33 @@ SCOPE = re.compile(r"\{(\w+) (\S*) (\S+) \[([^\]]*)\]\}")
 # sends again only what it sent last).
 TAIL_BYTES = 1 << 20
 
+# One line of the trail, as JSON.
+Event = dict[str, object]
+# A decoded MessagePack value, of whatever shape its sender packed: the
+# Forward protocol's messages are read in the shapes the protocol gives them,
+# and one of another shape raises, which ends its connection unacknowledged.
+MessagePack = Any
+
+
+class Settings(TypedDict, total=False):
+    log_file: str
+    rotate_weeks: int
+    docker_auth_tag: str
+
+
 LOCK = threading.Lock()
-SETTINGS = {}
-WRITTEN_CHUNKS = set()
+SETTINGS: Settings = {}
+WRITTEN_CHUNKS: set[str] = set()
 
 
 # ---- the trail ---------------------------------------------------------------------------------------------------
 
-def week_of(when):
+def week_of(when: datetime.datetime) -> str:
     year, week, _day = when.isocalendar()
     return "%d-W%02d" % (year, week)
 
 
-def rotate():
+def rotate() -> None:
     """Start a new file in a new week; keep the ROTATE_WEEKS newest old ones."""
     log_file = SETTINGS["log_file"]
     try:
@@ -77,7 +97,7 @@ def rotate():
         os.unlink(old)
 
 
-def append(path, lines):
+def append(path: str, lines: Iterable[str]) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as handle:
         handle.writelines(line + "\n" for line in lines)
@@ -85,7 +105,7 @@ def append(path, lines):
         os.fsync(handle.fileno())
 
 
-def write(events, chunk=None):
+def write(events: list[Event], chunk: str | None = None) -> None:
     """Append events to the trail, on disk before this returns; those of a Forward message carry its CHUNK id,
     and a chunk already written is not written again."""
     with LOCK:
@@ -100,7 +120,7 @@ def write(events, chunk=None):
                 WRITTEN_CHUNKS.add(chunk)
 
 
-def remember_chunks():
+def remember_chunks() -> None:
     """The chunk ids at the end of the trail, so that a message sent again after a restart is not written twice."""
     try:
         with open(SETTINGS["log_file"], "rb") as handle:
@@ -113,12 +133,12 @@ def remember_chunks():
 
 # ---- the registry's notifications ----------------------------------------------------------------------------------
 
-def client_address(addr):
+def client_address(addr: str | None) -> str:
     return re.sub(r":\d+$", "", addr or "").strip("[]")
 
 
-def registry_events(envelope):
-    out = []
+def registry_events(envelope: dict[str, Any]) -> list[Event]:
+    out: list[Event] = []
     for event in envelope.get("events") or []:
         target = event.get("target") or {}
         action = event.get("action")
@@ -136,7 +156,7 @@ def registry_events(envelope):
 
 
 class Notifications(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 (the http.server interface)
+    def do_POST(self) -> None:  # noqa: N802 (the http.server interface)
         try:
             length = int(self.headers.get("Content-Length", "0"))
             write(registry_events(json.loads(self.rfile.read(length) or b"{}")))
@@ -147,7 +167,7 @@ class Notifications(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.end_headers()
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self) -> None:  # noqa: N802
         if self.path != "/health":
             self.send_error(404)
             return
@@ -155,7 +175,7 @@ class Notifications(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"ok\n")
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+    def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
         pass
 
 
@@ -165,14 +185,14 @@ class Incomplete(Exception):
     """More bytes are needed."""
 
 
-def unpack(data, pos=0):
+def unpack(data: bytes, pos: int = 0) -> tuple[MessagePack, int]:
     """One MessagePack value from DATA at POS: (value, next position). Raises Incomplete at the end of DATA."""
-    def take(count):
+    def take(count: int) -> bytes:
         if pos + 1 + count > len(data):
             raise Incomplete()
         return data[pos + 1:pos + 1 + count]
 
-    def sized(kind, width):
+    def sized(kind: Literal["str", "bin"], width: int) -> tuple[str | bytes, int]:
         size = int.from_bytes(take(width), "big")
         start = pos + 1 + width
         if start + size > len(data):
@@ -180,8 +200,9 @@ def unpack(data, pos=0):
         raw = data[start:start + size]
         return (raw.decode("utf-8", "replace") if kind == "str" else raw), start + size
 
-    def items(count, start, pairs):
-        values, at = [], start
+    def items(count: int, start: int, pairs: bool) -> tuple[list[MessagePack] | dict[MessagePack, MessagePack], int]:
+        values: list[MessagePack] = []
+        at = start
         for _item in range(count * (2 if pairs else 1)):
             value, at = unpack(data, at)
             values.append(value)
@@ -234,17 +255,17 @@ def unpack(data, pos=0):
     raise ValueError("not MessagePack: byte 0x%02x" % first)
 
 
-def pack_ack(chunk):
+def pack_ack(chunk: str) -> bytes:
     raw = chunk.encode()
     head = bytes([0xa0 | len(raw)]) if len(raw) < 32 else bytes([0xd9, len(raw)])
     return b"\x81\xa3ack" + head + raw
 
 
-def scopes_of(text):
+def scopes_of(text: str) -> list[str]:
     return ["%s:%s:%s" % (t, n, a.replace(" ", ",")) for t, _class, n, a in SCOPE.findall(text)]
 
 
-def auth_event(message, when):
+def auth_event(message: str, when: str) -> Event | None:
     found = NEW_TOKEN.search(message)
     if found and found.group("user"):
         scopes = scopes_of(found.group("scopes"))
@@ -262,7 +283,7 @@ def auth_event(message, when):
     return None
 
 
-def entries(message):
+def entries(message: MessagePack) -> tuple[MessagePack, list[tuple[MessagePack, MessagePack]], MessagePack]:
     """(tag, [(time, record)], option) of a Forward-protocol message, in any of its modes: Message
     [tag, time, record, option?], Forward [tag, [[time, record], ...], option?] or PackedForward
     [tag, MessagePack bytes of [time, record] entries, option?]."""
@@ -271,7 +292,8 @@ def entries(message):
         return tag, [(entry[0], entry[1]) for entry in second], message[2] if len(message) > 2 else {}
     if isinstance(second, (bytes, str)):
         packed = second.encode() if isinstance(second, str) else second
-        found, at = [], 0
+        found: list[tuple[MessagePack, MessagePack]] = []
+        at = 0
         while at < len(packed):
             entry, at = unpack(packed, at)
             found.append((entry[0], entry[1]))
@@ -279,9 +301,9 @@ def entries(message):
     return tag, [(second, message[2])], message[3] if len(message) > 3 else {}
 
 
-def log_events(message):
+def log_events(message: MessagePack) -> tuple[list[Event], str | None]:
     tag, found, option = entries(message)
-    events = []
+    events: list[Event] = []
     if tag == SETTINGS["docker_auth_tag"]:
         for when, record in found:
             line = record.get("log", "") if isinstance(record, dict) else ""
@@ -295,7 +317,7 @@ def log_events(message):
 
 
 class Forward(socketserver.StreamRequestHandler):
-    def handle(self):
+    def handle(self) -> None:
         data = b""
         while True:
             chunk = self.request.recv(65536)
@@ -319,7 +341,7 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
 
-def main():
+def main() -> None:
     notify_port, forward_port, SETTINGS["log_file"], rotate_weeks, SETTINGS["docker_auth_tag"] = sys.argv[1:6]
     SETTINGS["rotate_weeks"] = int(rotate_weeks)
     os.umask(0o077)
