@@ -52,7 +52,7 @@ OWNER = hashlib.sha256(REPO.encode()).hexdigest()[:6]
 OWNER_LABEL = LABEL + ".owner"
 IMAGE = "sovereign-testhost"
 # Networks of test deployments are /24s taken from here, skipping any in use.
-SUBNETS = ipaddress.ip_network("10.231.0.0/16")
+SUBNETS = ipaddress.IPv4Network("10.231.0.0/16")
 RUN_FLAGS = [
     # --privileged fails where dockerd itself lacks CAP_SYS_RESOURCE; this is
     # everything else, and what systemd and an inner dockerd need.
@@ -67,8 +67,8 @@ SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/
                "-o", "ConnectTimeout=2", "-o", "BatchMode=yes"]
 
 
-def run(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
-    proc = subprocess.run(list(args), capture_output=True, text=True, check=False, **kwargs)
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(list(args), capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
         raise SystemExit("%s failed (%d): %s%s" % (" ".join(args[:4]), proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
     return proc
@@ -140,7 +140,8 @@ def ensure_image() -> str:
 def demo_domain() -> str:
     import yaml  # the controller's virtualenv has it (ansible needs it)
     with open(os.path.join(REPO, "demo", "group_vars", "all", "main.yml"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["sovereign_registry_domain"]
+        domain: str = yaml.safe_load(handle)["sovereign_registry_domain"]
+    return domain
 
 
 def state_dir(name: str) -> str:
@@ -163,7 +164,7 @@ def container(name: str, host: str) -> str:
     return "sovereign-test-%s-%s-%s" % (OWNER, name, host)
 
 
-def ssh(key: str, address: str, command: str, check: bool = True) -> subprocess.CompletedProcess:
+def ssh(key: str, address: str, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return run("ssh", "-i", key, *SSH_OPTIONS, "root@" + address, command, check=check)
 
 
@@ -258,7 +259,7 @@ def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str,
     inventory = os.path.join(state_dir(name), "inventory")
     # The demo's settings (users, ACL, domain); only the hosts differ.
     shutil.copytree(os.path.join(REPO, "demo", "group_vars"), os.path.join(inventory, "group_vars"))
-    groups: Dict[str, dict] = {}
+    groups: Dict[str, Dict[str, Dict[str, Dict[str, str]]]] = {}
     for host, host_groups in hosts.items():
         for group in host_groups:
             groups.setdefault(group, {"hosts": {}})["hosts"][host] = {"ansible_host": addresses[host]}
@@ -323,7 +324,8 @@ def down(name: str | None) -> None:
 def address_of(name: str, host: str) -> str:
     with open(os.path.join(state_dir(name), "inventory", "hosts.yml"), encoding="utf-8") as handle:
         groups = json.load(handle)["all"]["children"].values()
-    return next(g["hosts"][host]["ansible_host"] for g in groups if host in g["hosts"])
+    address: str = next(g["hosts"][host]["ansible_host"] for g in groups if host in g["hosts"])
+    return address
 
 
 def power(command: str, name: str, host: str) -> None:
@@ -375,9 +377,9 @@ def main(argv: List[str]) -> int:
             parser.error("down needs NAME or --all")
         down(None if args.all else args.name)
     elif args.command == "list":
-        hosts = run("docker", "ps", "-a", *selector(None), "--format", "{{.Names}}").stdout.split()
+        containers = run("docker", "ps", "-a", *selector(None), "--format", "{{.Names}}").stdout.split()
         networks = run("docker", "network", "ls", *selector(None), "--format", "{{.Name}}").stdout.split()
-        for line in hosts + networks:
+        for line in containers + networks:
             print(line)
     elif args.command in ("kill", "start", "pause", "unpause"):
         power(args.command, args.name, args.host)
