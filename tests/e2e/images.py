@@ -116,7 +116,8 @@ class Pusher:
             "%Y-%m-%dT%H:%M:%SZ")
         platforms = spec.get("platforms")
         if not platforms:
-            return self.image(repository, tag, seed, size, created)["digest"]
+            digest: str = self.image(repository, tag, seed, size, created)["digest"]
+            return digest
         children, attestations = [], []
         for platform in platforms:
             os_name, arch = platform.split("/")
@@ -125,7 +126,8 @@ class Pusher:
             if spec.get("attestations", True):
                 attestations.append(self.attestation(repository, child, "%s-%s" % (seed, arch)))
         document = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children + attestations}
-        return self.manifest(repository, tag, OCI_INDEX, document)["digest"]
+        digest = self.manifest(repository, tag, OCI_INDEX, document)["digest"]
+        return digest
 
 
 def push_images(registry: str, spec: str, username: Optional[str] = None, password_file: Optional[str] = None,

@@ -20,7 +20,7 @@ def open_ports(host: str) -> Dict[str, Any]:
     selector = selectors.DefaultSelector()
     found: List[int] = []
     for first in range(1, 65536, BATCH):
-        pending = {}
+        pending: Dict[int, socket.socket] = {}
         for port in range(first, min(first + BATCH, 65536)):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setblocking(False)
@@ -31,11 +31,11 @@ def open_ports(host: str) -> Dict[str, Any]:
         deadline = time.time() + 2
         while pending and time.time() < deadline:
             for key, _events in selector.select(timeout=max(0.0, deadline - time.time())):
-                if key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:  # type: ignore[union-attr]
+                sock = pending.pop(key.data)
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
                     found.append(key.data)
-                selector.unregister(key.fileobj)
-                key.fileobj.close()  # type: ignore[union-attr]
-                del pending[key.data]
+                selector.unregister(sock)
+                sock.close()
         for sock in pending.values():
             selector.unregister(sock)
             sock.close()

@@ -43,7 +43,7 @@ def split_upload(nodes: Dict[str, Stack], repository: str, user: str, password: 
         name = names[next(turn) % len(names)]
         status, answer_headers, answer = nodes[name].request(method, path, dict(bearer, **headers), body)
         if status != expect:
-            raise SystemExit("%s on %s: HTTP %d %s" % (step, name, status, answer[:300]))
+            raise SystemExit("%s on %s: HTTP %d %r" % (step, name, status, answer[:300]))
         parts[name].append(step)
         return _path_of(answer_headers["location"]) if "location" in answer_headers else ""
 

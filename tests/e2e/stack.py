@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import Registry
 
-from e2e.transport import Http
+from e2e.transport import Answer, Http
 
 ACCEPT_MANIFEST = ", ".join([
     "application/vnd.oci.image.manifest.v1+json",
@@ -102,7 +102,7 @@ class Stack:
         return "https://%s%s" % (self.domain, path)
 
     def request(self, method: str, path: str, headers: Optional[Dict[str, str]] = None,
-                body: Optional[bytes] = None) -> tuple:
+                body: Optional[bytes] = None) -> Answer:
         return self.http(method, self.url(path), dict(headers or {}), body)
 
     def token_url(self, scopes: Sequence[str] = (), account: Optional[str] = None) -> str:
