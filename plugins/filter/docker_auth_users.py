@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import config_users
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import config_users
 
 
 class FilterModule:

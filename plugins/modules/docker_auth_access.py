@@ -151,16 +151,16 @@ beyond_anonymous:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sovereign.registry.plugins.module_utils import _access_report
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_access import (
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.access import (
     access_matrix,
     beyond_anonymous,
     rights,
 )
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import authorize, normalise_request
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_checks import check
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_options import USERS_AND_ACL_OPTIONS
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import user_labels
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.acl import check
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.authz import authorize, normalise_request
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.options import USERS_AND_ACL_OPTIONS
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.report import html_page, markdown
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import user_labels
 
 REQUEST_OPTIONS = dict(
     account=dict(type="str", default=""),
@@ -206,7 +206,7 @@ def main():
                    rights=rights(matrix), beyond_anonymous=beyond_anonymous(matrix))
         if p["report"] != "none":
             findings = check(p["acl"], p["users"], p["anonymous"], p["repositories"], directory=p["directory"])
-            render = _access_report.markdown if p["report"] == "markdown" else _access_report.html_page
+            render = markdown if p["report"] == "markdown" else html_page
             out.update(report=render(matrix, findings, p["report_title"]))
     except ImportError as exc:
         module.fail_json(msg="docker_auth_access needs google-re2 on the controller: %s" % exc)

@@ -109,8 +109,8 @@ warnings_found:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_checks import check
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_options import USERS_AND_ACL_OPTIONS
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.acl import check
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.options import USERS_AND_ACL_OPTIONS
 
 
 def main():

@@ -156,7 +156,7 @@ changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sovereign.registry.plugins.module_utils._ldap import (
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap.client import (
     LdapCaFileError,
     LdapConnectError,
     LdapError,

@@ -222,8 +222,8 @@ from ansible.module_utils.basic import AnsibleModule
 from urllib.error import HTTPError
 from ansible.module_utils.urls import Request, make_context
 
-from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import Registry, RegistryError
-from ansible_collections.sovereign.registry.plugins.module_utils._retention import (
+from ansible_collections.sovereign.registry.plugins.module_utils._registry.client import Registry, RegistryError
+from ansible_collections.sovereign.registry.plugins.module_utils._registry.retention import (
     RetentionError,
     apply,
     inventory,

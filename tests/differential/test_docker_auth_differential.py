@@ -43,9 +43,9 @@ from cryptography.x509.oid import NameOID
 
 from e2e.stack import ask_token, token_url
 from e2e.transport import Http
-from ansible_collections.sovereign.registry.plugins.module_utils import _ldap as ldap
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import authorize
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import (
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap import client as ldap
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.authz import authorize
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import (
     LABEL_VALUE,
     DirectoryLabelError,
     directory_labels,

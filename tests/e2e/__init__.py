@@ -3,7 +3,7 @@
 Tokens, pushes, pulls, blob reads, loops under load and timing probes live
 here, and nowhere else in the tests; the Molecule scenarios, the benchmark
 and the integration tests call it. It is built on the collection's own
-registry client (``plugins/module_utils/_registry_client``) where that fits,
+registry client (``plugins/module_utils/_registry/client``) where that fits,
 and needs nothing but the Python standard library beside it, so that it runs
 unchanged on the controller and on a plain Debian test host:
 ``molecule/resources/tasks/client_library.yml`` puts both on a test host, and

@@ -25,7 +25,7 @@ import random
 import tarfile
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import OCI_INDEX, OCI_MANIFEST, Registry
+from ansible_collections.sovereign.registry.plugins.module_utils._registry.client import OCI_INDEX, OCI_MANIFEST, Registry
 
 from e2e.stack import read_secret
 from e2e.transport import Http

@@ -15,7 +15,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import Registry
+from ansible_collections.sovereign.registry.plugins.module_utils._registry.client import Registry
 
 from e2e.transport import Answer, Http
 

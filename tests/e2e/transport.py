@@ -1,6 +1,6 @@
 """HTTP for the checks: the transport the collection's registry client takes, on the standard library.
 
-``Http(ca)`` is a ``_registry_client.Transport``: ``request(method, url,
+``Http(ca)`` is a ``_registry.client.Transport``: ``request(method, url,
 headers, body) -> (status, headers, body)``, headers with lower-case names,
 no exception for an HTTP error status. It verifies TLS against the given CA
 and can send a name to another address than DNS gives (``resolve``, as

@@ -20,7 +20,7 @@ import pytest
 from helpers import run_ansible
 from e2e.images import Pusher
 from e2e.transport import Http
-from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import Registry
+from ansible_collections.sovereign.registry.plugins.module_utils._registry.client import Registry
 
 MOUNT_POINT = {"3": "/etc/distribution", "2": "/etc/docker/registry"}
 SEEDED = [

@@ -4,9 +4,9 @@ import os
 
 import yaml
 
-from ansible_collections.sovereign.registry.plugins.module_utils import _access_report as access_report
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_access import access_matrix
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_checks import check
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth import report as access_report
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.access import access_matrix
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.acl import check
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(REPO, "docs", "examples", "tutorial")

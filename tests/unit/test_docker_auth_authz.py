@@ -6,7 +6,7 @@ from ansible_collections.sovereign.registry.plugins.module_utils._go import BadP
 from ansible_collections.sovereign.registry.plugins.module_utils._go import path_match as go_path_match
 from ansible_collections.sovereign.registry.plugins.module_utils._go import quote_meta as go_quote_meta
 from ansible_collections.sovereign.registry.plugins.module_utils._go import replace as go_replace
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import authorize, match_string
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.authz import authorize, match_string
 
 TUTORIAL_ACL = [
     {"match": {"account": "", "name": "publicrepos/*"}, "actions": ["pull"], "comment": "public"},

@@ -5,7 +5,7 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.sovereign.registry.plugins.module_utils._go import path_match as go_path_match, quote_meta as go_quote_meta, re2_compile
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import authorize, match_string
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.authz import authorize, match_string
 
 NAME = st.text(alphabet="abc/._-", max_size=12)
 GLOB = st.text(alphabet="abc/*?", max_size=10)

@@ -5,8 +5,8 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_access import access_matrix
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_checks import check
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.access import access_matrix
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.acl import check
 
 USERS = [{"name": "admin"}, {"name": "firstuser", "groups": ["first_user_group"]}, {"name": "seconduser"}]
 OK_ENTRY = {"match": {"account": "admin"}, "actions": ["*"]}

@@ -6,7 +6,7 @@ tests/differential compares the whole path with the real docker_auth.
 
 import pytest
 
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import (
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import (
     DirectoryLabelError,
     DnSyntaxError,
     cn_from_dn,

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.sovereign.registry.plugins.module_utils import _ldap as ldap
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap import client as ldap
 
 # --- BER ---------------------------------------------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 
-from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import (
+from ansible_collections.sovereign.registry.plugins.module_utils._registry.client import (
     DOCKER_LIST, OCI_MANIFEST, parse_challenge, parse_time)
-from ansible_collections.sovereign.registry.plugins.module_utils._retention import RetentionError, plan, validate_rules
+from ansible_collections.sovereign.registry.plugins.module_utils._registry.retention import RetentionError, plan, validate_rules
 
 NOW = datetime.datetime(2026, 11, 27, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -219,8 +219,8 @@ def test_tags_and_repositories_that_hold_no_image_are_left_out_of_the_inventory(
     lists in its catalog a repository that holds only uploaded blobs (its tags/list answers 404)."""
     import json
 
-    from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import Registry
-    from ansible_collections.sovereign.registry.plugins.module_utils._retention import inventory
+    from ansible_collections.sovereign.registry.plugins.module_utils._registry.client import Registry
+    from ansible_collections.sovereign.registry.plugins.module_utils._registry.retention import inventory
 
     manifest = json.dumps({"mediaType": OCI_MANIFEST, "config": {"digest": "sha256:c", "size": 5},
                            "layers": [{"digest": "sha256:l", "size": 7}]}).encode()

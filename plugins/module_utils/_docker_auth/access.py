@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import authorize, is_regex
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import identities
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.authz import authorize, is_regex
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import identities
 
 # {'identities': [...], 'rows': [{'label', 'repository', 'cells': {who: {'actions', 'entry'}}}]}
 Matrix = Dict[str, Any]

@@ -26,7 +26,7 @@ import datetime
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.sovereign.registry.plugins.module_utils import _go
-from ansible_collections.sovereign.registry.plugins.module_utils._registry_client import (
+from ansible_collections.sovereign.registry.plugins.module_utils._registry.client import (
     ATTESTATION_ANNOTATION,
     INDEX_TYPES,
     MANIFEST_TYPES,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from typing import Any, Mapping, Sequence, Set, Tuple
 
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_access import Matrix, less_than_anonymous
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.access import Matrix, less_than_anonymous
 
 WARNING_MARK = "⚠"
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from ansible_collections.sovereign.registry.plugins.module_utils._ldap import LdapError, decode_tlv
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap.client import LdapError, decode_tlv
 
 Labels = Dict[str, List[str]]
 # (display name, account, labels) of one identity that can ask for a token.

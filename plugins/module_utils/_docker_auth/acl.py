@@ -15,12 +15,12 @@ import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set
 
 from ansible_collections.sovereign.registry.plugins.module_utils import _go
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_access import (
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.access import (
     Matrix,
     access_matrix,
     less_than_anonymous,
 )
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_authz import (
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.authz import (
     ACTIONS,
     CAPTURE_GROUP,
     ENTRY_KEYS,
@@ -31,7 +31,7 @@ from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_au
     match_string,
     parse_ip_pattern,
 )
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth_users import (
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import (
     LABEL_KEY,
     LABEL_VALUE,
     USER_KEYS,
