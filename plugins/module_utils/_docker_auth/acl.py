@@ -27,19 +27,12 @@ from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.au
     MATCH_FIELDS,
     MATCH_KEYS,
     PLACEHOLDER,
+    covers,
     is_regex,
     match_string,
     parse_ip_pattern,
 )
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import (
-    LABEL_KEY,
-    LABEL_VALUE,
-    USER_KEYS,
-    USER_NAME,
-    USER_NAME_MAX,
-    user_labels,
-)
-from ansible_collections.sovereign.registry.plugins.module_utils._passwords import check_cost
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import user_errors, user_labels
 
 # A regex with one of these is taken to name something literally.
 _LITERAL = re.compile(r"[A-Za-z0-9_-]")
@@ -50,57 +43,6 @@ class Finding(Dict[str, str]):
 
     def __str__(self) -> str:
         return "%s: %s" % (self["where"], self["message"])
-
-
-def _check_users(users: Sequence[Any], findings: List[Finding], name_of_list: str = "users") -> None:
-    seen: Set[Any] = set()
-    for i, user in enumerate(users):
-        where = "%s[%d]" % (name_of_list, i)
-        if not isinstance(user, dict):
-            findings.append(Finding(level="error", where=where, message="must be a mapping with name, groups, labels"))
-            continue
-        unknown = sorted(set(user) - set(USER_KEYS))
-        if unknown:
-            findings.append(Finding(level="error", where=where, message=(
-                "unknown keys %s; a user has name, password, groups, labels, bcrypt_cost" % ", ".join(unknown))))
-        name = user.get("name")
-        if name == "":
-            findings.append(Finding(level="error", where=where + ".name",
-                                    message="the empty name is docker_auth's anonymous account; set anonymous: true instead"))
-        elif not isinstance(name, str) or not USER_NAME.match(name) or len(name) > USER_NAME_MAX:
-            findings.append(Finding(level="error", where=where + ".name", message=(
-                "%r cannot be a docker_auth account here: use lower case letters and digits separated by single "
-                "'.', '_' or '-', at most 64 characters (a ':' would split the login, and the name is also the "
-                "user's repository namespace)") % (name,)))
-        elif name in seen:
-            findings.append(Finding(level="error", where=where + ".name", message="user %r is defined twice; keep one entry" % name))
-        seen.add(name)
-        if user.get("bcrypt_cost") is not None:
-            try:
-                check_cost(user["bcrypt_cost"])
-            except ValueError as exc:
-                findings.append(Finding(level="error", where=where + ".bcrypt_cost", message=(
-                    "bcrypt %s; leave it out for the default of the account's kind" % exc)))
-        groups = user.get("groups") or []
-        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-            findings.append(Finding(level="error", where=where + ".groups", message="must be a list of group names"))
-            continue
-        labels = user.get("labels") or {}
-        if not isinstance(labels, dict):
-            findings.append(Finding(level="error", where=where + ".labels", message="must be a mapping {label: [values]}"))
-            continue
-        for key, values in labels.items():
-            if not isinstance(key, str) or not LABEL_KEY.match(key):
-                findings.append(Finding(level="error", where="%s.labels.%s" % (where, key),
-                                        message="label names may hold letters, digits, '_', '.', '-' only"))
-            if not isinstance(values, list):
-                findings.append(Finding(level="error", where="%s.labels.%s" % (where, key), message="must be a list of values"))
-        for key, values in user_labels(user).items():
-            for value in values if isinstance(values, list) else []:
-                if not isinstance(value, str) or not LABEL_VALUE.match(value):
-                    findings.append(Finding(level="error", where="%s.%s" % (where, "groups" if key == "group" else "labels." + key), message=(
-                        "%r: docker_auth puts label values into ACL patterns unescaped, so only letters, digits, "
-                        "'_', '.', '-' are safe") % (value,)))
 
 
 def _check_placeholders(where: str, pattern: str, match: Mapping[str, Any], findings: List[Finding],
@@ -235,43 +177,6 @@ def _check_entry(i: int, entry: Any, findings: List[Finding]) -> None:
         _check_pattern("%s.match.labels.%s" % (where, key), "labels", pattern, match, findings, in_labels=True)
 
 
-def _universal(pattern: Optional[str]) -> bool:
-    """A pattern that matches every value (None, or a placeholder-free regex matching "")."""
-    if pattern is None:
-        return True
-    if is_regex(pattern) and "${" not in pattern:
-        try:
-            return _go.re2_compile(pattern[1:-1]).search("") is not None
-        except ValueError:
-            return False
-    return False
-
-
-def covers(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> bool:
-    """True when every request matching `later` surely matches `earlier` too."""
-    a = earlier.get("match") or {}
-    b = later.get("match") or {}
-    for field in MATCH_FIELDS:
-        if _universal(a.get(field)):
-            continue
-        if a.get(field) == b.get(field) and not CAPTURE_GROUP.search(a.get(field) or ""):
-            continue
-        return False
-    if a.get("ip") is not None:
-        if b.get("ip") is None:
-            return False
-        try:
-            inner, outer = parse_ip_pattern(b["ip"]), parse_ip_pattern(a["ip"])
-            if inner.version != outer.version or not inner.subnet_of(outer):  # type: ignore[arg-type]
-                return False
-        except (ValueError, TypeError):
-            return False
-    for key, pattern in (a.get("labels") or {}).items():
-        if (b.get("labels") or {}).get(key) != pattern and not _universal(pattern):
-            return False
-    return True
-
-
 def _label_findings(acl: Sequence[Any], users: Sequence[Any], findings: List[Finding],
                     provided: Optional[Set[str]] = None) -> None:
     """provided: labels the directory gives people, whatever their values (not known offline)."""
@@ -355,8 +260,8 @@ def check(acl: Any, users: Any, anonymous: bool = True, repositories: Sequence[s
         return [Finding(level="error", where="acl", message="must be a list of entries")]
     identities = list((directory or {}).get("identities") or [])
     provided = set((directory or {}).get("labels") or [])
-    _check_users(users, findings)
-    _check_users(identities, findings, "directory.identities")
+    for name_of_list, people in (("users", users), ("directory.identities", identities)):
+        findings += [Finding(level="error", where=where, message=message) for where, message in user_errors(people, name_of_list)]
     _shadowed_identities(users, identities, findings)
     for i, entry in enumerate(acl):
         _check_entry(i, entry, findings)

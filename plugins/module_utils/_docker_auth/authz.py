@@ -175,3 +175,47 @@ def authorize(acl: Sequence[Mapping[str, Any]], request: Mapping[str, Any]) -> T
                 return sorted(request["actions"]), index
             return sorted(set(request["actions"]) & set(actions)), index
     return [], None
+
+
+# ------------------------------------------------------------------- one entry against another
+
+
+def _universal(pattern: Optional[str]) -> bool:
+    """A pattern that matches every value (None, or a placeholder-free regex matching "")."""
+    if pattern is None:
+        return True
+    if is_regex(pattern) and "${" not in pattern:
+        try:
+            return _go.re2_compile(pattern[1:-1]).search("") is not None
+        except ValueError:
+            return False
+    return False
+
+
+def covers(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> bool:
+    """True when every request matching `later` surely matches `earlier` too.
+
+    Sure, not complete: the collection's own reasoning on docker_auth's semantics, so that the checks can warn
+    about an entry that can never match.
+    """
+    a = earlier.get("match") or {}
+    b = later.get("match") or {}
+    for field in MATCH_FIELDS:
+        if _universal(a.get(field)):
+            continue
+        if a.get(field) == b.get(field) and not CAPTURE_GROUP.search(a.get(field) or ""):
+            continue
+        return False
+    if a.get("ip") is not None:
+        if b.get("ip") is None:
+            return False
+        try:
+            inner, outer = parse_ip_pattern(b["ip"]), parse_ip_pattern(a["ip"])
+            if inner.version != outer.version or not inner.subnet_of(outer):  # type: ignore[arg-type]
+                return False
+        except (ValueError, TypeError):
+            return False
+    for key, pattern in (a.get("labels") or {}).items():
+        if (b.get("labels") or {}).get(key) != pattern and not _universal(pattern):
+            return False
+    return True

@@ -7,6 +7,7 @@ Pure Python, no Ansible import. A user is {name, password, groups, labels};
 docker_auth knows only labels, so ``groups`` become the label ``group``
 (here, and only here: the docker_auth role writes its config with
 ``config_users``, the checks and the access report use ``user_labels``).
+The rules of a user entry live here too (``user_errors``).
 
 People in a directory get their labels from attributes of their entry:
 ``directory_labels`` does what docker_auth 1.14.0's LDAP authenticator does
@@ -17,9 +18,10 @@ on go-ldap v3.0.3's ``ParseDN`` and ``Entry.GetAttributeValues``).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Sequence, Set, Tuple
 
 from ansible_collections.sovereign.registry.plugins.module_utils._ldap.client import LdapError, decode_tlv
+from ansible_collections.sovereign.registry.plugins.module_utils._passwords import check_cost
 
 Labels = Dict[str, List[str]]
 # (display name, account, labels) of one identity that can ask for a token.
@@ -62,6 +64,59 @@ def config_users(users: Sequence[Mapping[str, Any]], hashes: Mapping[str, str]) 
             entry["labels"] = labels
         out[user["name"]] = entry
     return out
+
+
+def user_errors(users: Sequence[Any], name_of_list: str = "users") -> List[Tuple[str, str]]:
+    """(where, what to fix) for each user entry docker_auth cannot take as written: these rules are defined here."""
+    errors: List[Tuple[str, str]] = []
+    seen: Set[Any] = set()
+    for i, user in enumerate(users):
+        where = "%s[%d]" % (name_of_list, i)
+        if not isinstance(user, dict):
+            errors.append((where, "must be a mapping with name, groups, labels"))
+            continue
+        unknown = sorted(set(user) - set(USER_KEYS))
+        if unknown:
+            errors.append((where, "unknown keys %s; a user has name, password, groups, labels, bcrypt_cost"
+                           % ", ".join(unknown)))
+        name = user.get("name")
+        if name == "":
+            errors.append((where + ".name",
+                           "the empty name is docker_auth's anonymous account; set anonymous: true instead"))
+        elif not isinstance(name, str) or not USER_NAME.match(name) or len(name) > USER_NAME_MAX:
+            errors.append((where + ".name", (
+                "%r cannot be a docker_auth account here: use lower case letters and digits separated by single "
+                "'.', '_' or '-', at most 64 characters (a ':' would split the login, and the name is also the "
+                "user's repository namespace)") % (name,)))
+        elif name in seen:
+            errors.append((where + ".name", "user %r is defined twice; keep one entry" % name))
+        seen.add(name)
+        if user.get("bcrypt_cost") is not None:
+            try:
+                check_cost(user["bcrypt_cost"])
+            except ValueError as exc:
+                errors.append((where + ".bcrypt_cost",
+                               "bcrypt %s; leave it out for the default of the account's kind" % exc))
+        groups = user.get("groups") or []
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            errors.append((where + ".groups", "must be a list of group names"))
+            continue
+        labels = user.get("labels") or {}
+        if not isinstance(labels, dict):
+            errors.append((where + ".labels", "must be a mapping {label: [values]}"))
+            continue
+        for key, values in labels.items():
+            if not isinstance(key, str) or not LABEL_KEY.match(key):
+                errors.append(("%s.labels.%s" % (where, key), "label names may hold letters, digits, '_', '.', '-' only"))
+            if not isinstance(values, list):
+                errors.append(("%s.labels.%s" % (where, key), "must be a list of values"))
+        for key, values in user_labels(user).items():
+            for value in values if isinstance(values, list) else []:
+                if not isinstance(value, str) or not LABEL_VALUE.match(value):
+                    errors.append(("%s.%s" % (where, "groups" if key == "group" else "labels." + key), (
+                        "%r: docker_auth puts label values into ACL patterns unescaped, so only letters, digits, "
+                        "'_', '.', '-' are safe") % (value,)))
+    return errors
 
 
 # --- labels of directory people ----------------------------------------------------------------------------------
