@@ -10,7 +10,7 @@ Directory people too: docker_auth's ``ldap_auth`` asks a fake LDAP server
 (in this process, plain TCP on 127.0.0.1) for people the static users do not
 know, and turns attributes of their entries into labels (``parse_cn``,
 ``lower_case``). The simulator gets their labels from
-_docker_auth_users.directory_labels, never written by hand, so each decision
+directory_labels (beside this file), never written by hand, so each decision
 checks the label mapping and the ACL; the labels docker_auth logs with each
 token are compared with directory_labels' directly. The container shares the
 host's network (``--network host``) so that it reaches the fake server on
@@ -45,8 +45,8 @@ from e2e.stack import ask_token, token_url
 from e2e.transport import Http
 from ansible_collections.sovereign.registry.plugins.module_utils._ldap import client as ldap
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.authz import authorize
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import (
-    LABEL_VALUE,
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import LABEL_VALUE
+from ansible_collections.sovereign.registry.tests.differential.directory_labels import (
     DirectoryLabelError,
     directory_labels,
 )

@@ -1,4 +1,5 @@
-"""directory_labels: docker_auth 1.14.0's labels from a directory entry (getLabelsFromMap, getCNFromDN, go-ldap ParseDN).
+"""directory_labels (tests/differential): docker_auth 1.14.0's labels from a directory entry (getLabelsFromMap,
+getCNFromDN, go-ldap ParseDN).
 
 The expected values were checked against go-ldap v3.0.3's ParseDN (the version docker_auth 1.14.0 is built with);
 tests/differential compares the whole path with the real docker_auth.
@@ -6,7 +7,7 @@ tests/differential compares the whole path with the real docker_auth.
 
 import pytest
 
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import (
+from ansible_collections.sovereign.registry.tests.differential.directory_labels import (
     DirectoryLabelError,
     DnSyntaxError,
     cn_from_dn,
