@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: sovereign.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """Who may do what: every identity against every repository pattern of the ACL, with docker_auth's semantics.
 
 Pure Python, no Ansible import. Used by the checks (a logged-in account

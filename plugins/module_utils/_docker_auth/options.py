@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: sovereign.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """The options sovereign_registry_docker_auth_acl and docker_auth_access share (documented in the docker_auth_users_acl doc fragment)."""
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: sovereign.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """The collection's static users as docker_auth sees them.
 
 Pure Python, no Ansible import. A user is {name, password, groups, labels};

@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: sovereign.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """A minimal LDAPv3 client on the standard library, for checking a directory before docker_auth uses it.
 
 Pure Python, no Ansible import, no python-ldap or ldap3: the check runs on the
