@@ -156,21 +156,18 @@ changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap.ber import LdapError, LdapProtocolError
 from ansible_collections.sovereign.registry.plugins.module_utils._ldap.client import (
     LdapCaFileError,
     LdapConnectError,
-    LdapError,
-    LdapFilterError,
     LdapInvalidCredentials,
-    LdapProtocolError,
     LdapStartTlsRefused,
     LdapTlsError,
-    account_filter,
     connect,
     default_tls,
-    parse_filter,
     split_addr,
 )
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap.filter import LdapFilterError, account_filter, parse_filter
 
 VAR = "sovereign_registry_docker_auth_ldap_"
 ACCOUNT = "${account}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from ansible_collections.sovereign.registry.plugins.module_utils._ldap.client import LdapError, decode_tlv
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap.ber import LdapError, decode_tlv
 
 
 class DirectoryLabelError(ValueError):

@@ -43,7 +43,8 @@ from cryptography.x509.oid import NameOID
 
 from e2e.stack import ask_token, token_url
 from e2e.transport import Http
-from ansible_collections.sovereign.registry.plugins.module_utils._ldap import client as ldap
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap import ber, messages
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap import filter as ldap_filter
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.authz import authorize
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import LABEL_VALUE
 from ansible_collections.sovereign.registry.tests.differential.directory_labels import (
@@ -276,8 +277,8 @@ class FakeDirectory(socketserver.ThreadingTCPServer):
 
 
 def _result(tag, code, diagnostic=""):
-    return ldap.encode_sequence([ldap.encode_enumerated(code), ldap.encode_octet_string(""),
-                                 ldap.encode_octet_string(diagnostic)], tag)
+    return ber.encode_sequence([ber.encode_enumerated(code), ber.encode_octet_string(""),
+                                 ber.encode_octet_string(diagnostic)], tag)
 
 
 def _values(entry, attribute):
@@ -290,15 +291,15 @@ def _values(entry, attribute):
 
 def _matches(element, entry):
     tag, content = element
-    if tag in (ldap.FILTER_AND, ldap.FILTER_OR):
-        results = [_matches(child, entry) for child in ldap.decode_elements(content)]
-        return all(results) if tag == ldap.FILTER_AND else any(results)
-    if tag == ldap.FILTER_NOT:
-        return not _matches(ldap.decode_elements(content)[0], entry)
-    if tag == ldap.FILTER_PRESENT:
+    if tag in (ldap_filter.FILTER_AND, ldap_filter.FILTER_OR):
+        results = [_matches(child, entry) for child in ber.decode_elements(content)]
+        return all(results) if tag == ldap_filter.FILTER_AND else any(results)
+    if tag == ldap_filter.FILTER_NOT:
+        return not _matches(ber.decode_elements(content)[0], entry)
+    if tag == ldap_filter.FILTER_PRESENT:
         return _values(entry, content.decode())[0] is not None
-    if tag == ldap.FILTER_EQUALITY:
-        (_t, attribute), (_v, value) = ldap.decode_elements(content)
+    if tag == ldap_filter.FILTER_EQUALITY:
+        (_t, attribute), (_v, value) = ber.decode_elements(content)
         return value.decode().lower() in [v.lower() for v in _values(entry, attribute.decode())[1]]
     raise ValueError("filter choice 0x%02x is not served here" % tag)
 
@@ -309,39 +310,39 @@ class _DirectorySession(socketserver.BaseRequestHandler):
         buffer = b""
         try:
             while True:
-                size = ldap.tlv_size(buffer)
+                size = ber.tlv_size(buffer)
                 while size is None or len(buffer) < size:
                     chunk = self.request.recv(65536)
                     if not chunk:
                         return
                     buffer += chunk
-                    size = ldap.tlv_size(buffer)
-                (_tag, content, _end), buffer = ldap.decode_tlv(buffer[:size]), buffer[size:]
-                (_t, raw_id), (op_tag, op) = ldap.decode_elements(content)[:2]
-                message_id = ldap.decode_integer(raw_id)
+                    size = ber.tlv_size(buffer)
+                (_tag, content, _end), buffer = ber.decode_tlv(buffer[:size]), buffer[size:]
+                (_t, raw_id), (op_tag, op) = ber.decode_elements(content)[:2]
+                message_id = ber.decode_integer(raw_id)
                 server.operations[op_tag] += 1
-                if op_tag == ldap.OP_UNBIND_REQUEST:
+                if op_tag == messages.OP_UNBIND_REQUEST:
                     return
-                if op_tag == ldap.OP_BIND_REQUEST:
-                    _version, (_n, dn), (_a, password) = ldap.decode_elements(op)
+                if op_tag == messages.OP_BIND_REQUEST:
+                    _version, (_n, dn), (_a, password) = ber.decode_elements(op)
                     dn, password = dn.decode(), password.decode()
                     known = {BIND_DN: server.bind_password}
                     known.update((p["dn"], p["password"]) for p in server.people)
                     ok = password != "" and known.get(dn) == password
-                    answer = _result(ldap.OP_BIND_RESPONSE, 0 if ok else ldap.INVALID_CREDENTIALS)
-                    self.request.sendall(ldap.encode_sequence([ldap.encode_integer(message_id), answer]))
-                elif op_tag == ldap.OP_SEARCH_REQUEST:
+                    answer = _result(messages.OP_BIND_RESPONSE, 0 if ok else messages.INVALID_CREDENTIALS)
+                    self.request.sendall(ber.encode_sequence([ber.encode_integer(message_id), answer]))
+                elif op_tag == messages.OP_SEARCH_REQUEST:
                     self.request.sendall(self._search(message_id, op))
                 else:
                     server.errors.append("operation 0x%02x is not served here" % op_tag)
                     return
-        except (OSError, ValueError, ldap.LdapError) as exc:
+        except (OSError, ValueError, ber.LdapError) as exc:
             server.errors.append(repr(exc))
 
     def _search(self, message_id, op):
-        elements = ldap.decode_elements(op)
+        elements = ber.decode_elements(op)
         base = elements[0][1].decode()
-        requested = [a[1].decode() for a in ldap.decode_elements(elements[7][1])]
+        requested = [a[1].decode() for a in ber.decode_elements(elements[7][1])]
         out = b""
         for person in self.server.people if base.lower() == BASE else []:
             if not _matches(elements[6], person["attributes"]):
@@ -351,13 +352,13 @@ class _DirectorySession(socketserver.BaseRequestHandler):
                 name, values = _values(person["attributes"], attribute)
                 if name is not None and name not in [a[0] for a in attributes]:
                     attributes.append((name, values))
-            entry = ldap.encode_sequence([ldap.encode_octet_string(person["dn"]), ldap.encode_sequence([
-                ldap.encode_sequence([ldap.encode_octet_string(name),
-                                      ldap.encode_set([ldap.encode_octet_string(v) for v in values])])
-                for name, values in attributes])], ldap.OP_SEARCH_RESULT_ENTRY)
-            out += ldap.encode_sequence([ldap.encode_integer(message_id), entry])
-        done = _result(ldap.OP_SEARCH_RESULT_DONE, 0)
-        return out + ldap.encode_sequence([ldap.encode_integer(message_id), done])
+            entry = ber.encode_sequence([ber.encode_octet_string(person["dn"]), ber.encode_sequence([
+                ber.encode_sequence([ber.encode_octet_string(name),
+                                      ber.encode_set([ber.encode_octet_string(v) for v in values])])
+                for name, values in attributes])], messages.OP_SEARCH_RESULT_ENTRY)
+            out += ber.encode_sequence([ber.encode_integer(message_id), entry])
+        done = _result(messages.OP_SEARCH_RESULT_DONE, 0)
+        return out + ber.encode_sequence([ber.encode_integer(message_id), done])
 
 
 TOKEN_LOG = re.compile(r"New token for \{(?P<account>[^:]*):")
@@ -509,8 +510,8 @@ def run_round(seed, image, directory):
         if stats["refused"] and "nil pointer dereference" not in logs:
             disagreements.append({"person": trap["name"], "docker_auth": "no panic in its log"})
         assert not ldap_server.errors, ldap_server.errors
-        stats["ldap binds"] = ldap_server.operations[ldap.OP_BIND_REQUEST]
-        stats["ldap searches"] = ldap_server.operations[ldap.OP_SEARCH_REQUEST]
+        stats["ldap binds"] = ldap_server.operations[messages.OP_BIND_REQUEST]
+        stats["ldap searches"] = ldap_server.operations[messages.OP_SEARCH_REQUEST]
         print("\nround %d: %d requests compared (%d of directory people), %d refused logins, labels %s"
               % (seed, stats["compared"], stats["directory"], stats["refused"], json.dumps(label_maps)))
         return stats, disagreements, acl, label_maps

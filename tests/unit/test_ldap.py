@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.sovereign.registry.plugins.module_utils._ldap import client as ldap
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap import ber, client, messages
+from ansible_collections.sovereign.registry.plugins.module_utils._ldap import filter as ldap_filter
 
 # --- BER ---------------------------------------------------------------------------------------------------------
 
@@ -23,58 +24,57 @@ from ansible_collections.sovereign.registry.plugins.module_utils._ldap import cl
     (-1, "02 01 ff"), (-128, "02 01 80"), (-129, "02 02 ff 7f"), (2 ** 31 - 1, "02 04 7f ff ff ff"),
 ])
 def test_integer_encoding_is_the_shortest_twos_complement(value, encoded):
-    assert ldap.encode_integer(value).hex(" ") == encoded
-    tag, content, end = ldap.decode_tlv(bytes.fromhex(encoded))
-    assert (tag, ldap.decode_integer(content), end) == (0x02, value, len(bytes.fromhex(encoded)))
+    assert ber.encode_integer(value).hex(" ") == encoded
+    tag, content, end = ber.decode_tlv(bytes.fromhex(encoded))
+    assert (tag, ber.decode_integer(content), end) == (0x02, value, len(bytes.fromhex(encoded)))
 
 
 def test_short_and_long_form_lengths():
-    assert ldap.encode_length(0) == b"\x00"
-    assert ldap.encode_length(127) == b"\x7f"
-    assert ldap.encode_length(128) == b"\x81\x80"
-    assert ldap.encode_length(200) == b"\x81\xc8"
-    assert ldap.encode_length(300) == b"\x82\x01\x2c"
-    assert ldap.encode_length(70000) == b"\x83\x01\x11\x70"
+    assert ber.encode_length(0) == b"\x00"
+    assert ber.encode_length(127) == b"\x7f"
+    assert ber.encode_length(128) == b"\x81\x80"
+    assert ber.encode_length(200) == b"\x81\xc8"
+    assert ber.encode_length(300) == b"\x82\x01\x2c"
+    assert ber.encode_length(70000) == b"\x83\x01\x11\x70"
     for size in (0, 1, 127, 128, 255, 256, 300, 70000):
         value = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
-        encoded = ldap.encode_octet_string(value)
-        assert ldap.tlv_size(encoded) == len(encoded)
-        assert ldap.decode_tlv(encoded) == (0x04, value, len(encoded))
+        encoded = ber.encode_octet_string(value)
+        assert ber.tlv_size(encoded) == len(encoded)
+        assert ber.decode_tlv(encoded) == (0x04, value, len(encoded))
 
 
 def test_other_universal_types_and_constructed_round_trip():
-    assert ldap.encode_boolean(True).hex(" ") == "01 01 ff"
-    assert ldap.encode_boolean(False).hex(" ") == "01 01 00"
-    assert ldap.decode_boolean(b"\xff") is True and ldap.decode_boolean(b"\x00") is False
-    assert ldap.encode_enumerated(2).hex(" ") == "0a 01 02"
-    assert ldap.encode_octet_string("é").hex(" ") == "04 02 c3 a9"
-    seq = ldap.encode_sequence([ldap.encode_integer(5), ldap.encode_octet_string("ab")])
+    assert ber.encode_boolean(True).hex(" ") == "01 01 ff"
+    assert ber.encode_boolean(False).hex(" ") == "01 01 00"
+    assert ber.encode_enumerated(2).hex(" ") == "0a 01 02"
+    assert ber.encode_octet_string("é").hex(" ") == "04 02 c3 a9"
+    seq = ber.encode_sequence([ber.encode_integer(5), ber.encode_octet_string("ab")])
     assert seq.hex(" ") == "30 07 02 01 05 04 02 61 62"
-    tag, content, _end = ldap.decode_tlv(seq)
+    tag, content, _end = ber.decode_tlv(seq)
     assert tag == 0x30
-    assert ldap.decode_elements(content) == [(0x02, b"\x05"), (0x04, b"ab")]
-    assert ldap.encode_set([ldap.encode_boolean(True)]).hex(" ") == "31 03 01 01 ff"
-    assert ldap.encode_octet_string("x", 0x80).hex(" ") == "80 01 78"
+    assert ber.decode_elements(content) == [(0x02, b"\x05"), (0x04, b"ab")]
+    assert ber.encode_set([ber.encode_boolean(True)]).hex(" ") == "31 03 01 01 ff"
+    assert ber.encode_octet_string("x", 0x80).hex(" ") == "80 01 78"
 
 
 def test_protocol_op_tags_are_rfc4511s():
     # [APPLICATION n]: 0x40 | n, plus 0x20 when constructed; UnbindRequest is a primitive NULL.
-    assert (ldap.OP_BIND_REQUEST, ldap.OP_BIND_RESPONSE, ldap.OP_UNBIND_REQUEST) == (0x60, 0x61, 0x42)
-    assert (ldap.OP_SEARCH_REQUEST, ldap.OP_SEARCH_RESULT_ENTRY, ldap.OP_SEARCH_RESULT_DONE) == (0x63, 0x64, 0x65)
-    assert (ldap.OP_SEARCH_RESULT_REFERENCE, ldap.OP_EXTENDED_REQUEST, ldap.OP_EXTENDED_RESPONSE) == (0x73, 0x77, 0x78)
+    assert (messages.OP_BIND_REQUEST, messages.OP_BIND_RESPONSE, messages.OP_UNBIND_REQUEST) == (0x60, 0x61, 0x42)
+    assert (messages.OP_SEARCH_REQUEST, messages.OP_SEARCH_RESULT_ENTRY,
+            messages.OP_SEARCH_RESULT_DONE) == (0x63, 0x64, 0x65)
+    assert (messages.OP_SEARCH_RESULT_REFERENCE, messages.OP_EXTENDED_REQUEST,
+            messages.OP_EXTENDED_RESPONSE) == (0x73, 0x77, 0x78)
 
 
 def test_incomplete_and_malformed_ber():
-    assert ldap.tlv_size(b"") is None
-    assert ldap.tlv_size(b"\x30") is None
-    assert ldap.tlv_size(b"\x30\x82\x01") is None
-    assert ldap.tlv_size(b"\x30\x82\x01\x00") == 260
-    with pytest.raises(ldap.LdapProtocolError, match="indefinite"):
-        ldap.tlv_size(b"\x30\x80")
-    with pytest.raises(ldap.LdapProtocolError, match="truncated"):
-        ldap.decode_tlv(b"\x04\x05ab")
-    with pytest.raises(ldap.LdapProtocolError, match="BOOLEAN"):
-        ldap.decode_boolean(b"")
+    assert ber.tlv_size(b"") is None
+    assert ber.tlv_size(b"\x30") is None
+    assert ber.tlv_size(b"\x30\x82\x01") is None
+    assert ber.tlv_size(b"\x30\x82\x01\x00") == 260
+    with pytest.raises(ber.LdapProtocolError, match="indefinite"):
+        ber.tlv_size(b"\x30\x80")
+    with pytest.raises(ber.LdapProtocolError, match="truncated"):
+        ber.decode_tlv(b"\x04\x05ab")
 
 
 # --- filters -----------------------------------------------------------------------------------------------------
@@ -116,15 +116,15 @@ def _hex(text):
     ("(&)", "a0 00"),
 ])
 def test_parse_filter_encodes_as_rfc4511_says(text, encoded):
-    assert ldap.parse_filter(text).hex(" ") == encoded
+    assert ldap_filter.parse_filter(text).hex(" ") == encoded
 
 
 def test_long_filter_uses_long_form_lengths():
     text = "(|" + "".join("(uid=user%03d)" % i for i in range(30)) + ")"
-    encoded = ldap.parse_filter(text)
+    encoded = ldap_filter.parse_filter(text)
     assert encoded[:2] == b"\xa1\x82"
-    tag, content, end = ldap.decode_tlv(encoded)
-    assert tag == 0xA1 and end == len(encoded) and len(ldap.decode_elements(content)) == 30
+    tag, content, end = ber.decode_tlv(encoded)
+    assert tag == 0xA1 and end == len(encoded) and len(ber.decode_elements(content)) == 30
 
 
 @pytest.mark.parametrize("text, message", [
@@ -149,39 +149,39 @@ def test_long_filter_uses_long_form_lengths():
     ("(a:dn:r:s:=x)", "attr\\[:dn\\]\\[:rule\\]"),
 ])
 def test_malformed_filters_are_refused_with_a_reason(text, message):
-    with pytest.raises(ldap.LdapFilterError, match=message):
-        ldap.parse_filter(text)
+    with pytest.raises(ldap_filter.LdapFilterError, match=message):
+        ldap_filter.parse_filter(text)
 
 
 # --- docker_auth's account escaping ------------------------------------------------------------------------------
 
 
 def test_account_escaping_is_docker_auths():
-    assert ldap.escape_account("a*)(uid=*") == "a\\2a\\29\\28uid\\3d\\2a"
-    assert ldap.escape_account("\\(") == "\\5c\\28"
-    assert ldap.escape_account("!&|><~") == "\\21\\26\\7c\\3e\\3c\\7e"
-    assert ldap.escape_account("alice.smith-2") == "alice.smith-2"
-    assert ldap.account_filter("(&(objectClass=person)(uid=${account}))", "a*)(uid=*") == \
+    assert ldap_filter.escape_account("a*)(uid=*") == "a\\2a\\29\\28uid\\3d\\2a"
+    assert ldap_filter.escape_account("\\(") == "\\5c\\28"
+    assert ldap_filter.escape_account("!&|><~") == "\\21\\26\\7c\\3e\\3c\\7e"
+    assert ldap_filter.escape_account("alice.smith-2") == "alice.smith-2"
+    assert ldap_filter.account_filter("(&(objectClass=person)(uid=${account}))", "a*)(uid=*") == \
         "(&(objectClass=person)(uid=a\\2a\\29\\28uid\\3d\\2a))"
-    assert ldap.account_filter("(|(uid=${account})(mail=${account}@x))", "bob") == "(|(uid=bob)(mail=bob@x))"
+    assert ldap_filter.account_filter("(|(uid=${account})(mail=${account}@x))", "bob") == "(|(uid=bob)(mail=bob@x))"
 
 
 def test_an_escaped_account_is_one_value_in_the_filter():
     # The injection attempt stays a single equality on uid with the literal value.
-    encoded = ldap.parse_filter(ldap.account_filter("(uid=${account})", "a*)(uid=*"))
-    assert encoded == ldap.encode_sequence([ldap.encode_octet_string("uid"), ldap.encode_octet_string("a*)(uid=*")],
+    encoded = ldap_filter.parse_filter(ldap_filter.account_filter("(uid=${account})", "a*)(uid=*"))
+    assert encoded == ber.encode_sequence([ber.encode_octet_string("uid"), ber.encode_octet_string("a*)(uid=*")],
                                            0xA3)
 
 
 def test_addr_and_default_tls_follow_docker_auth():
-    assert ldap.split_addr("ldap.example.org:636") == ("ldap.example.org", 636)
-    assert ldap.split_addr("[::1]:389") == ("::1", 389)
+    assert client.split_addr("ldap.example.org:636") == ("ldap.example.org", 636)
+    assert client.split_addr("[::1]:389") == ("::1", 389)
     for bad in ("ldap.example.org", ":389", "host:", "host:0", "host:ldap", "host:70000"):
         with pytest.raises(ValueError):
-            ldap.split_addr(bad)
-    assert ldap.default_tls("ldap.example.org:636") == "always"
-    assert ldap.default_tls("ldap.example.org:389") == "none"
-    assert ldap.default_tls("ldap.example.org:6360") == "none"
+            client.split_addr(bad)
+    assert client.default_tls("ldap.example.org:636") == "always"
+    assert client.default_tls("ldap.example.org:389") == "none"
+    assert client.default_tls("ldap.example.org:6360") == "none"
 
 
 # --- a fake directory --------------------------------------------------------------------------------------------
@@ -196,12 +196,12 @@ TWIN_FILTER = bytes.fromhex("a3 0b 04 03 75 69 64 04 04 74 77 69 6e")  # (uid=tw
 
 
 def _message(message_id, op):
-    return ldap.encode_sequence([ldap.encode_integer(message_id), op])
+    return ber.encode_sequence([ber.encode_integer(message_id), op])
 
 
 def _result(tag, code, diagnostic="", matched=""):
-    return ldap.encode_sequence([ldap.encode_enumerated(code), ldap.encode_octet_string(matched),
-                                 ldap.encode_octet_string(diagnostic)], tag)
+    return ber.encode_sequence([ber.encode_enumerated(code), ber.encode_octet_string(matched),
+                                 ber.encode_octet_string(diagnostic)], tag)
 
 
 class FakeDirectory:
@@ -250,7 +250,7 @@ class FakeDirectory:
 
     def _read(self, conn, buffer):
         while True:
-            size = ldap.tlv_size(buffer)
+            size = ber.tlv_size(buffer)
             if size is not None and len(buffer) >= size:
                 return buffer[:size], buffer[size:]
             chunk = conn.recv(4096)
@@ -269,9 +269,9 @@ class FakeDirectory:
                 data, buffer = self._read(conn, buffer)
                 if data is None:
                     return
-                _tag, content, _end = ldap.decode_tlv(data)
-                (_t, raw_id), (op_tag, op) = ldap.decode_elements(content)[:2]
-                message_id = ldap.decode_integer(raw_id)
+                _tag, content, _end = ber.decode_tlv(data)
+                (_t, raw_id), (op_tag, op) = ber.decode_elements(content)[:2]
+                message_id = ber.decode_integer(raw_id)
                 self.requests.append((op_tag, op))
                 if op_tag == UNBIND_REQUEST:
                     return
@@ -283,41 +283,41 @@ class FakeDirectory:
                     self._send(conn, _message(message_id, _result(EXTENDED_RESPONSE, 0)))
                     conn = self.starttls.wrap_socket(conn, server_side=True)
                 elif op_tag == BIND_REQUEST:
-                    _version, (_n, _dn), (_a, password) = ldap.decode_elements(op)
+                    _version, (_n, _dn), (_a, password) = ber.decode_elements(op)
                     ok = password == self.password.encode()
                     self._send(conn, _message(message_id, _result(BIND_RESPONSE, 0 if ok else 49,
                                                                   "" if ok else "invalid credentials")))
                 elif op_tag == SEARCH_REQUEST:
                     self._send(conn, self._search(message_id, op))
-        except (OSError, ValueError, ldap.LdapError) as exc:
+        except (OSError, ValueError, ber.LdapError) as exc:
             self.errors.append(exc)
         finally:
             conn.close()
 
     def _search(self, message_id, op):
-        elements = ldap.decode_elements(op)
+        elements = ber.decode_elements(op)
         base = elements[0][1].decode()
-        search_filter = ldap.encode_tlv(*elements[6])
+        search_filter = ber.encode_tlv(*elements[6])
         if base != "dc=example,dc=org":
             return _message(message_id, _result(SEARCH_RESULT_DONE, 32, "no such base", "dc=org"))
-        entry = ldap.encode_sequence([
-            ldap.encode_octet_string(ALICE_DN),
-            ldap.encode_sequence([
-                ldap.encode_sequence([ldap.encode_octet_string("cn"),
-                                      ldap.encode_set([ldap.encode_octet_string("Alice")])]),
-                ldap.encode_sequence([ldap.encode_octet_string("mail"), ldap.encode_set(
-                    [ldap.encode_octet_string("alice@example.org"), ldap.encode_octet_string("a@example.org")])]),
+        entry = ber.encode_sequence([
+            ber.encode_octet_string(ALICE_DN),
+            ber.encode_sequence([
+                ber.encode_sequence([ber.encode_octet_string("cn"),
+                                      ber.encode_set([ber.encode_octet_string("Alice")])]),
+                ber.encode_sequence([ber.encode_octet_string("mail"), ber.encode_set(
+                    [ber.encode_octet_string("alice@example.org"), ber.encode_octet_string("a@example.org")])]),
             ]),
         ], SEARCH_RESULT_ENTRY)
-        reference = ldap.encode_sequence([ldap.encode_octet_string("ldap://other.example.org/dc=org")],
+        reference = ber.encode_sequence([ber.encode_octet_string("ldap://other.example.org/dc=org")],
                                          SEARCH_RESULT_REFERENCE)
         out = b""
         if search_filter == ALICE_FILTER:
             out += _message(message_id, entry) + _message(message_id, reference)
         elif search_filter == TWIN_FILTER:
             for ou in ("people", "staff"):
-                out += _message(message_id, ldap.encode_sequence(
-                    [ldap.encode_octet_string("uid=twin,ou=%s,dc=example,dc=org" % ou), ldap.encode_sequence([])],
+                out += _message(message_id, ber.encode_sequence(
+                    [ber.encode_octet_string("uid=twin,ou=%s,dc=example,dc=org" % ou), ber.encode_sequence([])],
                     SEARCH_RESULT_ENTRY))
         return out + _message(message_id, _result(SEARCH_RESULT_DONE, 0))
 
@@ -338,29 +338,29 @@ def directory():
 
 def test_bind_and_search_end_to_end(directory):
     server = directory()
-    with ldap.connect("127.0.0.1", server.port, "none", "", 5) as conn:
+    with client.connect("127.0.0.1", server.port, "none", "", 5) as conn:
         conn.bind("cn=reader,dc=example,dc=org", "secret")
         entries = conn.search("dc=example,dc=org", "(uid=alice)", ["cn", "mail"])
         assert entries == [(ALICE_DN, {"cn": [b"Alice"], "mail": [b"alice@example.org", b"a@example.org"]})]
         assert conn.search("dc=example,dc=org", "(uid=bob)", ["cn"]) == []
     search = [op for tag, op in server.requests if tag == SEARCH_REQUEST][0]
-    base, scope, deref, size_limit, _time, _types, _filter, attributes = ldap.decode_elements(search)
+    base, scope, deref, size_limit, _time, _types, _filter, attributes = ber.decode_elements(search)
     assert (base[1], scope[1], deref[1], size_limit[1]) == (b"dc=example,dc=org", b"\x02", b"\x00", b"\x02")
-    assert ldap.decode_elements(attributes[1]) == [(0x04, b"cn"), (0x04, b"mail")]
+    assert ber.decode_elements(attributes[1]) == [(0x04, b"cn"), (0x04, b"mail")]
     assert server.wait_for(UNBIND_REQUEST)
 
 
 def test_several_messages_in_one_recv(directory):
     server = directory(piece=1 << 16)
-    with ldap.connect("127.0.0.1", server.port) as conn:
+    with client.connect("127.0.0.1", server.port) as conn:
         assert [dn for dn, _a in conn.search("dc=example,dc=org", "(uid=twin)", ["1.1"])] == [
             "uid=twin,ou=people,dc=example,dc=org", "uid=twin,ou=staff,dc=example,dc=org"]
 
 
 def test_bind_with_a_wrong_password_is_invalid_credentials(directory):
     server = directory()
-    with ldap.connect("127.0.0.1", server.port) as conn:
-        with pytest.raises(ldap.LdapInvalidCredentials) as caught:
+    with client.connect("127.0.0.1", server.port) as conn:
+        with pytest.raises(client.LdapInvalidCredentials) as caught:
             conn.bind("cn=reader,dc=example,dc=org", "wrong")
     assert caught.value.code == 49
     assert str(caught.value) == "bind refused: invalidCredentials (49): invalid credentials"
@@ -368,33 +368,33 @@ def test_bind_with_a_wrong_password_is_invalid_credentials(directory):
 
 def test_other_results_are_named_with_the_servers_message(directory):
     server = directory()
-    with ldap.connect("127.0.0.1", server.port) as conn:
-        with pytest.raises(ldap.LdapError) as caught:
+    with client.connect("127.0.0.1", server.port) as conn:
+        with pytest.raises(ber.LdapError) as caught:
             conn.search("dc=nowhere", "(uid=alice)", [])
-    assert not isinstance(caught.value, ldap.LdapInvalidCredentials)
+    assert not isinstance(caught.value, client.LdapInvalidCredentials)
     assert (caught.value.code, caught.value.matched_dn) == (32, "dc=org")
     assert str(caught.value) == "search refused: noSuchObject (32): no such base"
     for code, name in ((50, "insufficientAccessRights"), (52, "unavailable"), (53, "unwillingToPerform")):
-        assert ldap.result_name(code) == name
+        assert messages.result_name(code) == name
 
 
 def test_a_refused_connection_says_so():
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
-    with pytest.raises(ldap.LdapConnectError, match="connecting to 127.0.0.1:%d failed: " % port):
-        ldap.connect("127.0.0.1", port, "none", "", 2)
+    with pytest.raises(client.LdapConnectError, match="connecting to 127.0.0.1:%d failed: " % port):
+        client.connect("127.0.0.1", port, "none", "", 2)
 
 
 def test_starttls_refused_says_so(directory):
     server = directory()
-    with pytest.raises(ldap.LdapStartTlsRefused, match="refused StartTLS: protocolError \\(2\\)"):
-        ldap.connect("127.0.0.1", server.port, "starttls", "", 5)
+    with pytest.raises(client.LdapStartTlsRefused, match="refused StartTLS: protocolError \\(2\\)"):
+        client.connect("127.0.0.1", server.port, "starttls", "", 5)
 
 
 def test_plain_ldap_to_an_ldaps_port_says_tls(directory, pki):
     server = directory(tls_context=pki["server"])
-    with ldap.connect("127.0.0.1", server.port, "none", "", 5) as conn:
-        with pytest.raises(ldap.LdapError, match="answered with TLS|closed the connection|reset by peer"):
+    with client.connect("127.0.0.1", server.port, "none", "", 5) as conn:
+        with pytest.raises(ber.LdapError, match="answered with TLS|closed the connection|reset by peer"):
             conn.bind("cn=reader,dc=example,dc=org", "secret")
 
 
@@ -470,14 +470,14 @@ def pki(tmp_path_factory):
 
 def test_ldaps_with_the_wrong_ca_fails_verification(directory, pki):
     server = directory(tls_context=pki["server"])
-    with pytest.raises(ldap.LdapTlsError, match="certificate verify failed") as caught:
-        ldap.connect("127.0.0.1", server.port, "always", pki["other_ca"], 5)
+    with pytest.raises(client.LdapTlsError, match="certificate verify failed") as caught:
+        client.connect("127.0.0.1", server.port, "always", pki["other_ca"], 5)
     assert caught.value.verify_failed
 
 
 def test_ldaps_with_the_right_ca_binds_and_searches(directory, pki):
     server = directory(tls_context=pki["server"])
-    with ldap.connect("127.0.0.1", server.port, "always", pki["ca"], 5) as conn:
+    with client.connect("127.0.0.1", server.port, "always", pki["ca"], 5) as conn:
         assert conn.tls
         conn.bind("cn=reader,dc=example,dc=org", "secret")
         assert conn.search("dc=example,dc=org", "(uid=alice)", ["1.1"])[0][0] == ALICE_DN
@@ -485,40 +485,40 @@ def test_ldaps_with_the_right_ca_binds_and_searches(directory, pki):
 
 def test_ldaps_checks_the_host_name(directory, pki):
     server = directory(tls_context=pki["elsewhere"])
-    with pytest.raises(ldap.LdapTlsError, match="certificate verify failed: .*mismatch") as caught:
-        ldap.connect("127.0.0.1", server.port, "always", pki["ca"], 5)
+    with pytest.raises(client.LdapTlsError, match="certificate verify failed: .*mismatch") as caught:
+        client.connect("127.0.0.1", server.port, "always", pki["ca"], 5)
     assert caught.value.verify_failed
 
 
 def test_an_intermediate_ca_alone_is_trusted_as_go_trusts_it(directory, pki):
     server = directory(tls_context=pki["issued"])
-    with ldap.connect("127.0.0.1", server.port, "always", pki["intermediate"], 5) as conn:
+    with client.connect("127.0.0.1", server.port, "always", pki["intermediate"], 5) as conn:
         conn.bind("cn=reader,dc=example,dc=org", "secret")
 
 
 def test_starttls_upgrades_then_verifies(directory, pki):
     server = directory(starttls=pki["server"])
-    with ldap.connect("127.0.0.1", server.port, "starttls", pki["ca"], 5) as conn:
+    with client.connect("127.0.0.1", server.port, "starttls", pki["ca"], 5) as conn:
         assert conn.tls
         conn.bind("cn=reader,dc=example,dc=org", "secret")
     assert server.requests[0][0] == EXTENDED_REQUEST
-    assert ldap.decode_elements(server.requests[0][1]) == [(0x80, b"1.3.6.1.4.1.1466.20037")]
+    assert ber.decode_elements(server.requests[0][1]) == [(0x80, b"1.3.6.1.4.1.1466.20037")]
     server = directory(starttls=pki["server"])
-    with pytest.raises(ldap.LdapTlsError, match="certificate verify failed"):
-        ldap.connect("127.0.0.1", server.port, "starttls", pki["other_ca"], 5)
+    with pytest.raises(client.LdapTlsError, match="certificate verify failed"):
+        client.connect("127.0.0.1", server.port, "starttls", pki["other_ca"], 5)
 
 
 def test_a_bad_ca_file_is_named(pki):
-    with pytest.raises(ldap.LdapCaFileError, match="does not exist"):
-        ldap.tls_context(pki["missing"])
-    with pytest.raises(ldap.LdapCaFileError, match="holds no PEM certificate"):
-        ldap.tls_context(pki["not_pem"])
+    with pytest.raises(client.LdapCaFileError, match="does not exist"):
+        client.tls_context(pki["missing"])
+    with pytest.raises(client.LdapCaFileError, match="holds no PEM certificate"):
+        client.tls_context(pki["not_pem"])
 
 
 def test_ldaps_to_a_plain_port_fails_as_tls(directory):
     server = directory()
-    with pytest.raises(ldap.LdapTlsError, match="TLS handshake"):
-        ldap.connect("127.0.0.1", server.port, "always", "", 2)
+    with pytest.raises(client.LdapTlsError, match="TLS handshake"):
+        client.connect("127.0.0.1", server.port, "always", "", 2)
 
 
 # --- the module ----------------------------------------------------------------------------------------------------
