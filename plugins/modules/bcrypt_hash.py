@@ -213,7 +213,7 @@ from ansible_collections.sovereign.registry.plugins.module_utils._passwords impo
 )
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             password=dict(type="str", no_log=True),

@@ -150,6 +150,8 @@ beyond_anonymous:
   sample: {ci-web: {"web/*": [pull, push]}, firstuser: {"publicrepos/*": [push]}}
 """
 
+from typing import Any, Dict, List
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.access import (
     access_matrix,
@@ -173,7 +175,7 @@ REQUEST_OPTIONS = dict(
 )
 
 
-def answer(acl, users, requests):
+def answer(acl: List[Any], users: List[Any], requests: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     labels_of = {u.get("name"): user_labels(u) for u in users if isinstance(u, dict)}
     results = []
     for request in requests:
@@ -187,7 +189,7 @@ def answer(acl, users, requests):
     return results
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             USERS_AND_ACL_OPTIONS,
@@ -197,7 +199,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    p: Dict[str, Any] = module.params
     # The directory's people described in the inventory answer as static users do.
     everyone = p["users"] + p["directory"]["identities"]
     try:

@@ -113,7 +113,7 @@ from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.ac
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.options import USERS_AND_ACL_OPTIONS
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(USERS_AND_ACL_OPTIONS, fail_on_warnings=dict(type="bool", default=False),
                            anonymous_inversion=dict(type="str", choices=["error", "warning"], default="error")),

@@ -155,6 +155,8 @@ changed:
   type: bool
 """
 
+from typing import Any, Dict, Optional
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sovereign.registry.plugins.module_utils._ldap.ber import LdapError, LdapProtocolError
 from ansible_collections.sovereign.registry.plugins.module_utils._ldap.client import (
@@ -179,13 +181,13 @@ CONFIDENTIALITY_REQUIRED = 13
 STRONGER_AUTH_REQUIRED = 8
 
 
-def _tls_hint(code, tls):
+def _tls_hint(code: Optional[int], tls: str) -> str:
     if code in (CONFIDENTIALITY_REQUIRED, STRONGER_AUTH_REQUIRED) and tls == "none":
         return "; the directory wants TLS: set %stls to starttls or always" % VAR
     return ""
 
 
-def _connect_failure(exc, addr, host, tls):
+def _connect_failure(exc: LdapError, addr: str, host: str, tls: str) -> str:
     """The fail message for an error raised while connecting."""
     if isinstance(exc, LdapCaFileError):
         return "%s; check %sca_certificate (a PEM file, on this host, of the CA that signed the directory's " \
@@ -206,7 +208,7 @@ def _connect_failure(exc, addr, host, tls):
         addr, exc, VAR, VAR, tls)
 
 
-def _bind_failure(exc, addr, bind_dn, tls):
+def _bind_failure(exc: LdapError, addr: str, bind_dn: str, tls: str) -> str:
     if isinstance(exc, LdapInvalidCredentials):
         return "the directory at %s refused the bind of %s: invalid credentials; check %sbind_password (and that " \
                "%sbind_dn is the DN of the account)" % (addr, bind_dn, VAR, VAR)
@@ -217,7 +219,7 @@ def _bind_failure(exc, addr, bind_dn, tls):
         addr, bind_dn, exc, VAR, VAR, _tls_hint(exc.code, tls))
 
 
-def _search_failure(exc, addr, base, search_filter, bind_dn, tls):
+def _search_failure(exc: LdapError, addr: str, base: str, search_filter: str, bind_dn: str, tls: str) -> str:
     who = bind_dn or "an anonymous client"
     if exc.code == NO_SUCH_OBJECT:
         return "the directory at %s has no entry %s (noSuchObject%s); check %sbase" % (
@@ -229,7 +231,7 @@ def _search_failure(exc, addr, base, search_filter, bind_dn, tls):
         addr, base, search_filter, exc, VAR, VAR, _tls_hint(exc.code, tls))
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             addr=dict(type="str", required=True),
@@ -246,7 +248,7 @@ def main():
         mutually_exclusive=[("ca_certificate", "ca_certificate_content")],
         supports_check_mode=True,
     )
-    p = module.params
+    p: Dict[str, Any] = module.params
     addr = p["addr"]
     try:
         host, port = split_addr(addr)

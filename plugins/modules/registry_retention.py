@@ -217,12 +217,17 @@ summary:
 """
 
 import datetime
+from typing import Any, Dict, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 from urllib.error import HTTPError
 from ansible.module_utils.urls import Request, make_context
 
-from ansible_collections.sovereign.registry.plugins.module_utils._registry.client import Registry, RegistryError
+from ansible_collections.sovereign.registry.plugins.module_utils._registry.client import (
+    Registry,
+    RegistryError,
+    Transport,
+)
 from ansible_collections.sovereign.registry.plugins.module_utils._registry.retention import (
     RetentionError,
     apply,
@@ -233,15 +238,16 @@ from ansible_collections.sovereign.registry.plugins.module_utils._registry.reten
 )
 
 
-def transport(module):
-    params = module.params
+def transport(module: AnsibleModule) -> Transport:
+    params: Dict[str, Any] = module.params
     # One TLS context for every request: building it per request costs ~30 ms.
     # A redirect (S3 storage sends blob reads to the bucket) does not carry
     # the registry token to the other host.
     client = Request(timeout=params["timeout"], follow_redirects="safe", unredirected_headers=["Authorization"],
                      context=make_context(cafile=params["ca_path"], validate_certs=params["validate_certs"]))
 
-    def request(method, url, headers, body):
+    def request(method: str, url: str, headers: Dict[str, str],
+                body: Optional[bytes]) -> Tuple[int, Dict[str, str], bytes]:
         try:
             answer = client.open(method, url, data=body, headers=headers)
         except HTTPError as error:
@@ -252,7 +258,7 @@ def transport(module):
     return request
 
 
-def main():
+def main() -> None:
     rule_options = dict(
         repository=dict(type="str", required=True),
         tags=dict(type="str", default="*"),
@@ -274,7 +280,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    p: Dict[str, Any] = module.params
     try:
         rules = validate_rules(p["rules"])
         registry = Registry(p["registry_url"], transport(module), p["username"], p["password"], p["token_url"],
