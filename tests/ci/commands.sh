@@ -76,11 +76,16 @@ ansible_test() {
     && ansible-test units --local --python 3.11)
 }
 
-# The collection's plugins (modules, filters, module_utils) and the test library
-# are typed, strictly (mypy.ini).
+# The collection's plugins (modules, filters, module_utils), the audit
+# receiver, the test library, the test-host tool and the differential test's
+# model of docker_auth's directory labels are typed, strictly (mypy.ini).
 typecheck() {
   (cd .cache/collections && mypy --config-file ../../mypy.ini -p ansible_collections.sovereign.registry.plugins) &&
-    (cd tests && MYPYPATH=../.cache/collections mypy --config-file ../mypy.ini -p e2e -p ci)
+    # The receiver runs on the host's own Python: 3.10 at the oldest.
+    mypy --config-file mypy.ini --python-version 3.10 roles/audit/files/sovereign-registry-audit.py &&
+    (cd tests && MYPYPATH=../.cache/collections mypy --config-file ../mypy.ini -p e2e -p ci \
+      -m differential.directory_labels) &&
+    (cd tests && mypy --config-file ../mypy.ini testhosts/testhosts.py)
 }
 
 # The changelog fragments are valid and CHANGELOG.md is what they generate.
