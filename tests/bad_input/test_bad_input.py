@@ -29,6 +29,10 @@ CASES = {
         {"docker_auth_token_expiration": 300},
         "docker_auth_token_expiration is now sovereign_registry_docker_auth_token_expiration: rename it in the inventory",
     ),
+    "docker_auth setting under its name before it said its role": (
+        {"sovereign_registry_auth_port": 5200},
+        "sovereign_registry_auth_port is now sovereign_registry_docker_auth_port: rename it in the inventory",
+    ),
     "domain with scheme": (
         {"sovereign_registry_domain": "https://registry.example.org"},
         "sovereign_registry_domain=\"https://registry.example.org\" is not a lower-case DNS name",
