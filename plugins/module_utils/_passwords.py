@@ -36,9 +36,8 @@ DEFAULT_COST = 10
 # The collection's minimum for a password (sovereign_registry_docker_auth_password_min_length).
 DEFAULT_MIN_LENGTH = 12
 # A generated CI secret: onboarding makes 32 letters and digits (190 bits).
-# From this length on, a ci- account's password counts as one (see cost_for).
+# From this length on, a CI account's password counts as one (see cost_for).
 CI_SECRET_MIN_LENGTH = 32
-CI_ACCOUNT_PREFIX = "ci-"
 # A CI secret of 128 bits or more cannot be guessed offline at any cost;
 # what cost protects is low-entropy human passwords.
 DEFAULT_CI_COST = 4
@@ -151,19 +150,20 @@ def hash_cost(hashed: Any) -> Optional[int]:
     return int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
 
 
-def cost_for(account: str, password: Any, human_cost: int = DEFAULT_COST, ci_cost: int = DEFAULT_CI_COST,
+def cost_for(ci_account: bool, password: Any, human_cost: int = DEFAULT_COST, ci_cost: int = DEFAULT_CI_COST,
              own_cost: Optional[int] = None) -> int:
     """The bcrypt cost of an account's hash.
 
-    The account's own ``bcrypt_cost`` when set; else the CI cost for a ``ci-``
-    account whose password is a generated secret (at least
-    CI_SECRET_MIN_LENGTH characters); else the human cost. docker_auth pays
-    the cost on every token request; it only protects passwords a person
-    chose.
+    The account's own ``bcrypt_cost`` when set; else the CI cost for a CI
+    account (``ci_account``: whether its name follows the CI convention,
+    ``_docker_auth.users.ci_project``) whose password is a generated secret
+    (at least CI_SECRET_MIN_LENGTH characters); else the human cost.
+    docker_auth pays the cost on every token request; it only protects
+    passwords a person chose.
     """
     if own_cost is not None:
         return own_cost
-    if account.startswith(CI_ACCOUNT_PREFIX) and isinstance(password, str) and len(password) >= CI_SECRET_MIN_LENGTH:
+    if ci_account and isinstance(password, str) and len(password) >= CI_SECRET_MIN_LENGTH:
         return ci_cost
     return human_cost
 

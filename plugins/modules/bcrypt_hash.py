@@ -203,6 +203,7 @@ changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import ci_project
 from ansible_collections.sovereign.registry.plugins.module_utils._passwords import (
     DEFAULT_CI_COST,
     DEFAULT_COST,
@@ -249,7 +250,8 @@ def main() -> None:
         items = [{"name": "%s[%d] (%s) password" % (p["name"], index, user["name"]),
                   "account": user["name"], "password": user["password"],
                   "current_hash": (p["deployed_users"].get(user["name"]) or {}).get("password"),
-                  "cost": cost_for(user["name"], user["password"], p["cost"], p["ci_cost"], user["bcrypt_cost"])}
+                  "cost": cost_for(ci_project(user["name"]) is not None, user["password"], p["cost"], p["ci_cost"],
+                                   user["bcrypt_cost"])}
                  for index, user in enumerate(p["users"])]
         results = ensure_hashes(items, p["min_length"], min_strength=p["min_strength"])
     except (ImportError, PasswordError, ValueError) as exc:

@@ -44,3 +44,11 @@ def test_users_with_a_broken_rule_names_the_user_and_shows_no_secret(run_module)
     assert proc.returncode != 0
     assert "users[1] (bob) password has 5 characters" in result["msg"]
     assert "alice password 1" not in proc.stdout + proc.stderr
+
+
+def test_only_an_account_of_the_ci_convention_gets_the_ci_cost(run_module):
+    ci_secret = "C1" * 16
+    users = [{"name": "ci-web", "password": ci_secret}, {"name": "circleci", "password": ci_secret}]
+    proc, result = run_module("bcrypt_hash", {"users": users, "name": "users", "cost": 5, "ci_cost": 4})
+    assert proc.returncode == 0, result.get("msg")
+    assert [h["cost"] for h in result["hashes"]] == [4, 5]

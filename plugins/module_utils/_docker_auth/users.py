@@ -10,13 +10,16 @@ Pure Python, no Ansible import. A user is {name, password, groups, labels};
 docker_auth knows only labels, so ``groups`` become the label ``group``
 (here, and only here: the docker_auth role writes its config with
 ``config_users``, the checks and the access report use ``user_labels``).
-The rules of a user entry live here too (``user_errors``).
+The rules of a user entry live here too (``user_errors``), with the
+grammars of user names and label names (``is_user_name``, ``is_label_key``),
+the CI-account convention (``ci_project``) and the shape of a directory's
+label map (``label_map_errors``).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Mapping, Sequence, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.sovereign.registry.plugins.module_utils._passwords import check_cost
 
@@ -30,8 +33,58 @@ LABEL_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 # Label values are put into patterns unescaped: no glob or regex syntax.
 LABEL_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
 USER_KEYS = ("name", "password", "groups", "labels", "bcrypt_cost")
+# A CI account is named ci-PROJECT; the ACL confines it to PROJECT/* (see ci_project).
+CI_ACCOUNT_PREFIX = "ci-"
+# What docker_auth 1.14.0 reads of one label of a directory person (ldap_auth.labels).
+LABEL_MAP_KEYS = ("attribute", "parse_cn", "lower_case")
 # A logged-in user with no groups or labels: what the next user onboarded gets.
 OTHER_USER: Identity = ("any other user", "otheruser", {})
+
+
+def is_user_name(name: Any) -> bool:
+    """Whether docker_auth can take ``name`` as an account here: lower case letters and digits separated by single
+    '.', '_' or '-', at most USER_NAME_MAX characters (a ':' would split the login, and the name is also the
+    user's repository namespace)."""
+    return isinstance(name, str) and bool(USER_NAME.match(name)) and len(name) <= USER_NAME_MAX
+
+
+def is_label_key(key: Any) -> bool:
+    """Whether ``key`` can name a docker_auth label: letters, digits, '_', '.', '-'."""
+    return isinstance(key, str) and bool(LABEL_KEY.match(key))
+
+
+def ci_project(account: Any) -> Optional[str]:
+    """The project of a CI account, None for any other name.
+
+    The convention: a CI account is named ``ci-PROJECT``, a user name as a whole; it may push and pull
+    ``PROJECT/*`` and nothing more than anyone may elsewhere. Onboarding, the CI ACL entries it proposes and
+    the bcrypt cost of a generated CI secret all follow it from here.
+    """
+    if is_user_name(account) and account.startswith(CI_ACCOUNT_PREFIX):
+        return str(account[len(CI_ACCOUNT_PREFIX):])
+    return None
+
+
+def label_map_errors(label_maps: Any) -> List[str]:
+    """What is wrong with a directory's label map, docker_auth's ``ldap_auth.labels``
+    ``{LABEL: {attribute: ATTRIBUTE, parse_cn: BOOL, lower_case: BOOL}}``; empty when nothing is."""
+    if not isinstance(label_maps, Mapping):
+        return ["must be a mapping {LABEL: {attribute: ATTRIBUTE, parse_cn: true|false, lower_case: true|false}}"]
+    errors: List[str] = []
+    for key, mapping in label_maps.items():
+        if not is_label_key(key):
+            errors.append("%r: label names may hold letters, digits, '_', '.', '-' only" % (key,))
+        if not isinstance(mapping, Mapping):
+            errors.append("%s: must be a mapping {attribute: ATTRIBUTE, parse_cn: true|false, lower_case: true|false}"
+                          % (key,))
+            continue
+        if not mapping.get("attribute"):
+            errors.append("%s: attribute is missing, the attribute of the person's entry to take the values from"
+                          % (key,))
+        unknown = sorted(str(name) for name in mapping if name not in LABEL_MAP_KEYS)
+        if unknown:
+            errors.append("%s: unknown keys %s; docker_auth reads %s" % (key, ", ".join(unknown), ", ".join(LABEL_MAP_KEYS)))
+    return errors
 
 
 def user_labels(user: Mapping[str, Any]) -> Labels:
@@ -80,7 +133,7 @@ def user_errors(users: Sequence[Any], name_of_list: str = "users") -> List[Tuple
         if name == "":
             errors.append((where + ".name",
                            "the empty name is docker_auth's anonymous account; set anonymous: true instead"))
-        elif not isinstance(name, str) or not USER_NAME.match(name) or len(name) > USER_NAME_MAX:
+        elif not is_user_name(name):
             errors.append((where + ".name", (
                 "%r cannot be a docker_auth account here: use lower case letters and digits separated by single "
                 "'.', '_' or '-', at most 64 characters (a ':' would split the login, and the name is also the "
@@ -103,7 +156,7 @@ def user_errors(users: Sequence[Any], name_of_list: str = "users") -> List[Tuple
             errors.append((where + ".labels", "must be a mapping {label: [values]}"))
             continue
         for key, values in labels.items():
-            if not isinstance(key, str) or not LABEL_KEY.match(key):
+            if not is_label_key(key):
                 errors.append(("%s.labels.%s" % (where, key), "label names may hold letters, digits, '_', '.', '-' only"))
             if not isinstance(values, list):
                 errors.append(("%s.labels.%s" % (where, key), "must be a list of values"))
