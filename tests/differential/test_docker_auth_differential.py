@@ -278,7 +278,7 @@ class FakeDirectory(socketserver.ThreadingTCPServer):
 
 def _result(tag, code, diagnostic=""):
     return ber.encode_sequence([ber.encode_enumerated(code), ber.encode_octet_string(""),
-                                 ber.encode_octet_string(diagnostic)], tag)
+                                ber.encode_octet_string(diagnostic)], tag)
 
 
 def _values(entry, attribute):
@@ -354,7 +354,7 @@ class _DirectorySession(socketserver.BaseRequestHandler):
                     attributes.append((name, values))
             entry = ber.encode_sequence([ber.encode_octet_string(person["dn"]), ber.encode_sequence([
                 ber.encode_sequence([ber.encode_octet_string(name),
-                                      ber.encode_set([ber.encode_octet_string(v) for v in values])])
+                                     ber.encode_set([ber.encode_octet_string(v) for v in values])])
                 for name, values in attributes])], messages.OP_SEARCH_RESULT_ENTRY)
             out += ber.encode_sequence([ber.encode_integer(message_id), entry])
         done = _result(messages.OP_SEARCH_RESULT_DONE, 0)

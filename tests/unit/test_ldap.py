@@ -170,7 +170,7 @@ def test_an_escaped_account_is_one_value_in_the_filter():
     # The injection attempt stays a single equality on uid with the literal value.
     encoded = ldap_filter.parse_filter(ldap_filter.account_filter("(uid=${account})", "a*)(uid=*"))
     assert encoded == ber.encode_sequence([ber.encode_octet_string("uid"), ber.encode_octet_string("a*)(uid=*")],
-                                           0xA3)
+                                          0xA3)
 
 
 def test_addr_and_default_tls_follow_docker_auth():
@@ -201,7 +201,7 @@ def _message(message_id, op):
 
 def _result(tag, code, diagnostic="", matched=""):
     return ber.encode_sequence([ber.encode_enumerated(code), ber.encode_octet_string(matched),
-                                 ber.encode_octet_string(diagnostic)], tag)
+                                ber.encode_octet_string(diagnostic)], tag)
 
 
 class FakeDirectory:
@@ -304,13 +304,13 @@ class FakeDirectory:
             ber.encode_octet_string(ALICE_DN),
             ber.encode_sequence([
                 ber.encode_sequence([ber.encode_octet_string("cn"),
-                                      ber.encode_set([ber.encode_octet_string("Alice")])]),
+                                     ber.encode_set([ber.encode_octet_string("Alice")])]),
                 ber.encode_sequence([ber.encode_octet_string("mail"), ber.encode_set(
                     [ber.encode_octet_string("alice@example.org"), ber.encode_octet_string("a@example.org")])]),
             ]),
         ], SEARCH_RESULT_ENTRY)
         reference = ber.encode_sequence([ber.encode_octet_string("ldap://other.example.org/dc=org")],
-                                         SEARCH_RESULT_REFERENCE)
+                                        SEARCH_RESULT_REFERENCE)
         out = b""
         if search_filter == ALICE_FILTER:
             out += _message(message_id, entry) + _message(message_id, reference)
