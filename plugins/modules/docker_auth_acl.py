@@ -109,7 +109,7 @@ warnings_found:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.acl import check
+from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.acl import check, failure_message
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.options import USERS_AND_ACL_OPTIONS
 
 
@@ -130,12 +130,7 @@ def main() -> None:
     for finding in warnings:
         module.warn("%s: %s" % (finding["where"], finding["message"]))
     if errors or (warnings and module.params["fail_on_warnings"]):
-        shown = errors or warnings
-        module.fail_json(
-            msg="docker_auth users/ACL: %d error(s), %d warning(s): %s" % (
-                len(errors), len(warnings), "; ".join("%s: %s" % (f["where"], f["message"]) for f in shown)),
-            errors=errors, warnings_found=warnings,
-        )
+        module.fail_json(msg=failure_message(errors, warnings), errors=errors, warnings_found=warnings)
     module.exit_json(changed=False, errors=errors, warnings_found=warnings)
 
 

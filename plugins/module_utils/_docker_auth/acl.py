@@ -282,3 +282,11 @@ def check(acl: Any, users: Any, anonymous: bool = True, repositories: Sequence[s
     _label_findings(acl, everyone, findings, provided)
     _inversion_findings(acl, access_matrix(acl, everyone, anonymous, repositories), anonymous_inversion, findings)
     return sorted(findings, key=lambda f: 0 if f["level"] == "error" else 1)
+
+
+def failure_message(errors: Sequence[Mapping[str, str]], warnings: Sequence[Mapping[str, str]]) -> str:
+    """What a check of users and ACL fails with: how many errors and warnings, then each error (each warning
+    when there is no error)."""
+    shown = errors or warnings
+    return "docker_auth users/ACL: %d error(s), %d warning(s): %s" % (
+        len(errors), len(warnings), "; ".join("%s: %s" % (f["where"], f["message"]) for f in shown))
