@@ -33,6 +33,10 @@ CASES = {
         {"sovereign_registry_auth_port": 5200},
         "sovereign_registry_auth_port is now sovereign_registry_docker_auth_port: rename it in the inventory",
     ),
+    "group of the registry hosts as a variable": (
+        {"sovereign_registry_hosts": "registry_servers"},
+        "sovereign_registry_hosts is no longer read: every playbook runs on the inventory group registry_servers",
+    ),
     "domain with scheme": (
         {"sovereign_registry_domain": "https://registry.example.org"},
         "sovereign_registry_domain=\"https://registry.example.org\" is not a lower-case DNS name",
