@@ -22,7 +22,8 @@ description:
     UTF-8, which bcrypt would otherwise silently truncate. With O(min_strength) (the roles always give it),
     it must not be an example published with this collection (C(inventory.example)), and the strength
     estimator zxcvbn must score it at least O(min_strength) of 4, knowing the account's name and the
-    registry's own words. No other place in the collection checks passwords.
+    registry's own words. The rules live once, in the collection's library; besides this module only
+    M(sovereign.registry.docker_auth_new_user_check) applies them, to a password given at onboarding.
   - >-
     Cost: docker_auth checks the hash on every token request, and the docker
     client asks for a token for every pull or push of a repository (and on
