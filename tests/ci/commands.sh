@@ -62,6 +62,19 @@ syntax() {
   done
 }
 
+# The access report of inventory.example, made by the command docs/acl.md
+# gives, is the committed example, byte for byte.
+access_report_example() {
+  local out rc
+  out=$(mktemp -d)
+  ansible-playbook -i inventory.example sovereign.registry.access_report -e access_report_dir="$out" &&
+    diff -u docs/examples/tutorial/access-report.md "$out/access-report.md" &&
+    diff -u docs/examples/tutorial/access-report.html "$out/access-report.html"
+  rc=$?
+  rm -rf "$out"
+  return $rc
+}
+
 # ansible-test wants the collection in an ansible_collections tree: a copy
 # of the tracked files. Sanity first, then the unit tests through ansible-test
 # (tests/unit also runs with plain pytest).

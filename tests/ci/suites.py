@@ -46,6 +46,8 @@ TABLE: List[Suite] = [
     Suite("ansible-lint", "ansible-lint (production profile)", "ansible-lint", lane="checks", needs_setup=False),
     Suite("ansible-doc", "module and role docs (ansible-doc)", "module_docs", lane="checks", needs_setup=False),
     Suite("syntax", "playbook syntax", "syntax", lane="checks", needs_setup=False),
+    Suite("access report", "access report of inventory.example, by the documented command, is the committed example",
+          "access_report_example", lane="checks", needs_setup=False),
     Suite("sanity, units", "ansible-test sanity and units", "ansible_test", lane="checks"),
     Suite("mypy", "types of the collection's Python library and of the test library (mypy)", "typecheck", lane="checks",
           needs_setup=False),
