@@ -37,6 +37,10 @@ CASES = {
         {"sovereign_registry_hosts": "registry_servers"},
         "sovereign_registry_hosts is no longer read: every playbook runs on the inventory group registry_servers",
     ),
+    "nginx setting of the wrong type, checked before the first role changes anything": (
+        {"sovereign_registry_nginx_auth_burst": "lots"},
+        "argument 'sovereign_registry_nginx_auth_burst' is of type str and we were unable to convert to int",
+    ),
     "domain with scheme": (
         {"sovereign_registry_domain": "https://registry.example.org"},
         "sovereign_registry_domain=\"https://registry.example.org\" is not a lower-case DNS name",
