@@ -33,8 +33,6 @@ MIN_COST = 4
 MAX_COST = 31
 # Chosen from scripts/bench-bcrypt (see the module documentation for figures).
 DEFAULT_COST = 10
-# The collection's minimum for a password (sovereign_registry_docker_auth_password_min_length).
-DEFAULT_MIN_LENGTH = 12
 # A generated CI secret: onboarding makes 32 letters and digits (190 bits).
 # From this length on, a CI account's password counts as one (see cost_for).
 CI_SECRET_MIN_LENGTH = 32

@@ -52,9 +52,11 @@ options:
     description: Its password; left out, nothing is checked (onboarding generates one).
     type: str
   min_length:
-    description: The fewest characters a password may have.
+    description:
+      - The fewest characters a password may have. Onboarding passes
+        C(sovereign_registry_docker_auth_password_min_length), as for M(sovereign.registry.bcrypt_hash).
     type: int
-    default: 12
+    default: 1
   min_strength:
     description:
       - The lowest zxcvbn score (0 to 4) a password must get; 0 keeps only the published examples out (see
@@ -134,7 +136,6 @@ from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.on
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.options import USERS_AND_ACL_OPTIONS
 from ansible_collections.sovereign.registry.plugins.module_utils._docker_auth.users import ci_project
 from ansible_collections.sovereign.registry.plugins.module_utils._passwords import (
-    DEFAULT_MIN_LENGTH,
     DEFAULT_MIN_STRENGTH,
     PasswordError,
     check_password,
@@ -151,7 +152,7 @@ def main() -> None:
             groups=dict(type="list", elements="str", default=[]),
             new_groups=dict(type="bool", default=False),
             password=dict(type="str", no_log=True),
-            min_length=dict(type="int", default=DEFAULT_MIN_LENGTH),
+            min_length=dict(type="int", default=1),
             min_strength=dict(type="int", default=DEFAULT_MIN_STRENGTH),
             users_file=dict(type="path", required=True),
             vault_password_file=dict(type="path", required=True, no_log=False),
