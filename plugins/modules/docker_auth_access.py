@@ -26,6 +26,7 @@ author:
   - sovereign.registry maintainers (@sovereign-registry)
 extends_documentation_fragment:
   - sovereign.registry.attributes
+  - sovereign.registry.attributes.read_only
   - sovereign.registry.docker_auth_users_acl
 options:
   requests:
@@ -71,12 +72,6 @@ options:
     description: Title of the report.
     type: str
     default: Registry access
-attributes:
-  check_mode:
-    support: full
-    details: The module never changes anything.
-  diff_mode:
-    support: none
 seealso:
   - module: sovereign.registry.docker_auth_acl
 """

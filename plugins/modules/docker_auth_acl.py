@@ -31,6 +31,7 @@ author:
   - sovereign.registry maintainers (@sovereign-registry)
 extends_documentation_fragment:
   - sovereign.registry.attributes
+  - sovereign.registry.attributes.read_only
   - sovereign.registry.docker_auth_users_acl
 options:
   fail_on_warnings:
@@ -48,12 +49,6 @@ options:
     type: str
     choices: [error, warning]
     default: error
-attributes:
-  check_mode:
-    support: full
-    details: The module never changes anything.
-  diff_mode:
-    support: none
 notes:
   - The semantics follow docker_auth's C(authz/acl.go) at release 1.14.0; M(sovereign.registry.docker_auth_access)
     answers requests with the same code.

@@ -26,6 +26,7 @@ author:
   - sovereign.registry maintainers (@sovereign-registry)
 extends_documentation_fragment:
   - sovereign.registry.attributes
+  - sovereign.registry.attributes.read_only
   - sovereign.registry.docker_auth_users_acl
 options:
   name:
@@ -78,12 +79,6 @@ options:
     type: str
     choices: [error, warning]
     default: error
-attributes:
-  check_mode:
-    support: full
-    details: The module never changes anything.
-  diff_mode:
-    support: none
 seealso:
   - module: sovereign.registry.docker_auth_acl
   - module: sovereign.registry.docker_auth_access
