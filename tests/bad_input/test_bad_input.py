@@ -39,7 +39,7 @@ CASES = {
     ),
     "nginx setting of the wrong type, checked before the first role changes anything": (
         {"sovereign_registry_nginx_auth_burst": "lots"},
-        "argument 'sovereign_registry_nginx_auth_burst' is of type str and we were unable to convert to int",
+        "argument sovereign_registry_nginx_auth_burst is of type str and we were unable to convert to int",
     ),
     "domain with scheme": (
         {"sovereign_registry_domain": "https://registry.example.org"},
