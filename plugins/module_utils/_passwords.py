@@ -23,6 +23,7 @@ accepts both.
 
 from __future__ import annotations
 
+import importlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -56,15 +57,19 @@ class PasswordError(ValueError):
     """A password bcrypt cannot hash faithfully."""
 
 
-def _backend() -> Any:
+def _imported(module: str, name: str, package: str, pip: str, why: str = "") -> Any:
+    """NAME from MODULE, imported when first needed: a controller without PACKAGE fails only the modules that
+    use it, with the pip command that installs it."""
     try:
-        from passlib.hash import bcrypt  # provided by libpass
+        return getattr(importlib.import_module(module), name)
     except ImportError as exc:  # pragma: no cover - depends on the controller
-        raise ImportError(
-            "the Python package 'libpass' (and 'bcrypt') is needed on the host that runs "
-            "bcrypt_hash: pip install libpass bcrypt"
-        ) from exc
-    return bcrypt
+        raise ImportError("the Python package %s is needed on the host that runs bcrypt_hash%s: pip install %s"
+                          % (package, why, pip)) from exc
+
+
+def _backend() -> Any:
+    # passlib's name, provided by libpass.
+    return _imported("passlib.hash", "bcrypt", "'libpass' (and 'bcrypt')", "libpass bcrypt")
 
 
 def check_password(password: Any, name: str = "password", min_length: int = 1) -> None:
@@ -89,14 +94,7 @@ def check_password(password: Any, name: str = "password", min_length: int = 1) -
 
 
 def _estimator() -> Any:
-    try:
-        from zxcvbn import zxcvbn
-    except ImportError as exc:  # pragma: no cover - depends on the controller
-        raise ImportError(
-            "the Python package 'zxcvbn' is needed on the host that runs bcrypt_hash (it estimates how guessable "
-            "a password is): pip install zxcvbn"
-        ) from exc
-    return zxcvbn
+    return _imported("zxcvbn", "zxcvbn", "'zxcvbn'", "zxcvbn", " (it estimates how guessable a password is)")
 
 
 def check_strength(password: str, name: str = "password", account: str = "",
