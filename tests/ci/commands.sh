@@ -95,7 +95,8 @@ ansible_test() {
 typecheck() {
   (cd .cache/collections && mypy --config-file ../../mypy.ini -p ansible_collections.sovereign.registry.plugins) &&
     # The receiver runs on the host's own Python: 3.10 at the oldest.
-    mypy --config-file mypy.ini --python-version 3.10 roles/audit/files/sovereign-registry-audit.py &&
+    mypy --config-file mypy.ini --python-version 3.10 roles/audit/files/sovereign-registry-audit.py \
+      roles/docker_auth/files/sovereign-registry-login-guard.py &&
     (cd tests && MYPYPATH=../.cache/collections mypy --config-file ../mypy.ini -p e2e -p ci \
       -m differential.directory_labels) &&
     (cd tests && mypy --config-file ../mypy.ini testhosts/testhosts.py)

@@ -22,7 +22,7 @@ except ImportError:
                                     ".cache", "collections"))
 
 # pylint: disable=wrong-import-position
-from e2e import api, bench, burst, conformance, docker_cli, hardening, images, loops, ports, scaleout  # noqa: E402
+from e2e import api, bench, burst, conformance, docker_cli, hardening, images, load, loops, ports, scaleout  # noqa: E402
 from e2e.stack import Stack, read_secret  # noqa: E402
 
 Handler = Callable[[argparse.Namespace], Any]
@@ -157,10 +157,30 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument("seconds", type=float)
         p.add_argument("nodes", nargs="+", metavar="NODE=ADDRESS")
 
-    p = command("auth-burst", lambda a: burst.auth_burst(_stack(a), a.user, _password(a), a.count, a.clients),
-                "COUNT wrong passwords from CLIENTS clients at once, then the right one", stack=True, user=True)
-    p.add_argument("count", type=int)
+    p = command("guesses", lambda a: burst.guesses(a.domain, a.ca, a.accounts.split(","), a.seconds, a.clients,
+                                                   a.source, (a.user, _password(a)) if a.user else None, a.newcomer),
+                "wrong passwords for ACCOUNTS (comma-separated) for SECONDS from CLIENTS clients at once, from each --source "
+                "address in turn; the real --user logs in meanwhile", stack=True, user=True)
+    p.add_argument("accounts")
+    p.add_argument("seconds", type=float)
     p.add_argument("clients", type=int)
+    p.add_argument("--source", action="append", required=True, help="a local address to connect from (repeat)")
+    p.add_argument("--newcomer", help="a local address the real user also logs in from, one it never used before")
+
+    p = command("login-timing", lambda a: burst.timing(a.domain, a.ca, a.account, a.rounds, a.source),
+                "wrong passwords for ACCOUNT and logins as names that are no account, alternately: medians",
+                stack=True)
+    p.add_argument("account")
+    p.add_argument("rounds", type=int)
+    p.add_argument("--source", action="append", required=True, help="a local address to connect from (repeat)")
+
+    p = command("token-load", lambda a: load.token_load(Stack(a.domain).token_url([a.scope]), ["--cacert", a.ca], a.seconds,
+                                                        a.clients, a.user, _password(a) if a.user else None, False, a.workdir),
+                "token requests for SCOPE at full speed, CLIENTS at once, a new TLS connection each", stack=True, user=True)
+    p.add_argument("scope")
+    p.add_argument("seconds", type=float)
+    p.add_argument("clients", type=int)
+    p.add_argument("--workdir", default="/var/tmp/sovereign-token-load")
 
     p = command("catalog", lambda a: api.catalog(_stack(a)), "the catalog without a token and with an anonymous one",
                 stack=True)

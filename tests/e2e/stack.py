@@ -92,11 +92,11 @@ class Stack:
     """The registry at https://DOMAIN, TLS verified with CA; at ADDRESS instead of DNS's answer if given."""
 
     def __init__(self, domain: str, ca: Optional[str] = None, address: Optional[str] = None,
-                 keep_alive: bool = False) -> None:
+                 keep_alive: bool = False, source: Optional[str] = None) -> None:
         self.domain = domain
         self.ca = ca
         self.address = address
-        self.http = Http(ca, {domain: address} if address else None, keep_alive=keep_alive)
+        self.http = Http(ca, {domain: address} if address else None, keep_alive=keep_alive, source=source)
 
     def url(self, path: str) -> str:
         return "https://%s%s" % (self.domain, path)

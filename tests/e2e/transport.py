@@ -30,22 +30,26 @@ def tls_context(ca: Optional[str]) -> ssl.SSLContext:
 class _Connection(http.client.HTTPSConnection):
     """An HTTPS connection to ADDRESS that sends and checks the name it was made for (SNI and certificate)."""
 
-    def __init__(self, name: str, port: int, address: str, context: ssl.SSLContext, timeout: float) -> None:
+    def __init__(self, name: str, port: int, address: str, context: ssl.SSLContext, timeout: float,
+                 source: Optional[str] = None) -> None:
         super().__init__(name, port, context=context, timeout=timeout)
         self._address = address
         self._context = context
+        self._source = (source, 0) if source else None
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = socket.create_connection((self._address, self.port), self.timeout, self._source)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 class Http:
-    """A Transport with TLS verified against CA, addresses from RESOLVE ({name: address}) first."""
+    """A Transport with TLS verified against CA, addresses from RESOLVE ({name: address}) first; HTTPS
+    connections from the local address SOURCE when given (one of several of the client host's)."""
 
     def __init__(self, ca: Optional[str] = None, resolve: Optional[Mapping[str, str]] = None,
-                 keep_alive: bool = False, timeout: float = 120) -> None:
+                 keep_alive: bool = False, timeout: float = 120, source: Optional[str] = None) -> None:
         self.context = tls_context(ca)
+        self.source = source
         self.resolve = dict(resolve or {})
         self.keep_alive = keep_alive
         self.timeout = timeout
@@ -59,7 +63,7 @@ class Http:
         address = self.resolve.get(name, name)
         connection: http.client.HTTPConnection
         if scheme == "https":
-            connection = _Connection(name, port, address, self.context, self.timeout)
+            connection = _Connection(name, port, address, self.context, self.timeout, self.source)
         else:
             connection = http.client.HTTPConnection(address, port, timeout=self.timeout)
         if self.keep_alive:
