@@ -26,6 +26,7 @@ import time
 import urllib.parse
 from typing import Any, Dict, List, Optional
 
+from e2e import load
 from e2e.stack import Stack
 
 DIRECT = "http://127.0.0.1:5000"
@@ -122,6 +123,24 @@ def tls_limit_site(on: bool) -> None:
                          " root %s;\n}\n" % (TLS_LIMIT_PORT, cert, key, WORK))
     elif os.path.exists(TLS_LIMIT_SITE):
         os.unlink(TLS_LIMIT_SITE)
+    subprocess.run(["systemctl", "reload", "nginx"], check=True)
+    time.sleep(1)
+
+
+def unguarded_site(on: bool) -> None:
+    """nginx without the login guard and the flood ceiling (the lines the template marks '# login guard'), or as deployed."""
+    kept = SITE + ".guarded"
+    if on:
+        shutil.copyfile(SITE, kept)
+        with open(kept, encoding="utf-8") as handle:
+            lines = handle.readlines()
+        marked = [line for line in lines if line.rstrip().endswith("# login guard")]
+        if len(marked) != 2:
+            raise SystemExit("%s: %d lines marked '# login guard', not 2" % (SITE, len(marked)))
+        with open(SITE, "w", encoding="utf-8") as handle:
+            handle.writelines(line for line in lines if line not in marked)
+    else:
+        os.replace(kept, SITE)
     subprocess.run(["systemctl", "reload", "nginx"], check=True)
     time.sleep(1)
 
@@ -270,49 +289,11 @@ def image_round(path: str, registry: str, layer_mb: int, password: str) -> Dict[
 
 def token_rate(seconds: float, clients: int, user: Optional[str], password: Optional[str],
                reuse: bool) -> Dict[str, Any]:
-    """Token requests for pull of one repository, CLIENTS at once, for at least SECONDS.
-
-    The load generator is curl's parallel mode: it runs on the server and
-    shares its cores with nginx and docker_auth, so its own CPU time per
-    request is reported (about 2 ms with a new connection each). Batches of 25 requests per client until
-    SECONDS have passed. A new connection each: the server closes it after
-    the answer (Connection: close) and no TLS session is resumed, as a
-    docker client does on a new connection.
-    """
-    url = stack().token_url(["repository:bench/blob:pull"])
-    batch = clients * 25
-    config = os.path.join(WORK, "token-requests")
-    fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        # The password in a 0600 file, not on a command line that ps shows.
-        if user:
-            handle.write('user = "%s:%s"\n' % (user, password))
-        if not reuse:
-            handle.write('no-sessionid\nheader = "Connection: close"\n')
-        handle.write('url = "%s"\noutput = /dev/null\n' % url * batch)
-    latencies: List[float] = []
-    codes: Dict[str, int] = {}
-    before = os.times()
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        out = subprocess.run(["curl", "-sS", "-k", *resolve(), "--parallel", "--parallel-max", str(clients), "--parallel-immediate",
-                              "-K", config, "-w", "%{http_code} %{time_total}\n"],
-                             check=False, capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            code, request_seconds = line.split()
-            codes[code] = codes.get(code, 0) + 1
-            if code == "200":
-                latencies.append(float(request_seconds))
-    took = time.perf_counter() - started
-    after = os.times()
-    os.unlink(config)
-    if not latencies:
-        raise SystemExit("no token request of %s succeeded: HTTP %s" % (user or "anonymous", codes))
-    latencies.sort()
-    client_cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
-    return {"per_second": len(latencies) / took, "requests": len(latencies), "failures": sum(codes.values()) - len(latencies),
-            "p50_ms": 1000 * statistics.median(latencies), "p99_ms": 1000 * latencies[max(int(len(latencies) * 0.99) - 1, 0)],
-            "client_cpu_ms": 1000 * client_cpu / sum(codes.values())}
+    """Token requests for pull of one repository, CLIENTS at once, for at least SECONDS (load.token_load), from the
+    server itself: the load generator shares its cores with nginx and docker_auth, so its own CPU time per request
+    is reported (about 2 ms with a new connection each)."""
+    return load.token_load(stack().token_url(["repository:bench/blob:pull"]), ["-k", *resolve()], seconds, clients, user, password,
+                           reuse, WORK)
 
 
 def tokens(seconds: float, clients: int) -> Dict[str, Any]:
@@ -323,4 +304,11 @@ def tokens(seconds: float, clients: int) -> Dict[str, Any]:
                                            ("ci_reused", ci, True),
                                            ("anonymous", (None, None), False), ("human_1_client", human, False)):
         out[label] = token_rate(seconds, 1 if label.endswith("1_client") else clients, user, password, reuse)
+    # The anchor of the defaults: the same requests with nginx asking no login guard and no ceiling per address.
+    unguarded_site(True)
+    try:
+        for label, (user, password) in (("anonymous_unguarded", (None, None)), ("ci_unguarded", ci)):
+            out[label] = token_rate(seconds, clients, user, password, False)
+    finally:
+        unguarded_site(False)
     return out
