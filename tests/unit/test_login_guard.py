@@ -139,3 +139,14 @@ def test_the_decoy_stands_in_for_names_that_are_no_account(tmp_path):
     path.write_text(json.dumps({"accounts": ["admin"], "decoy": None}))
     os.utime(path, (20.0, 20.0))
     assert accounts.stand_in("nobody", "/auth/auth", 12.0) == {}
+
+
+def test_an_unreadable_accounts_file_keeps_what_was_read(tmp_path):
+    path = tmp_path / "accounts.json"
+    path.write_text(json.dumps({"accounts": ["admin"], "decoy": "no such account"}))
+    accounts = guard_module.Accounts(str(path))
+    accounts.refresh(10.0)
+    path.write_text("{not json")
+    os.utime(path, (20.0, 20.0))
+    assert accounts.stand_in("nobody", "/auth/auth", 12.0)["X-Login-Uri"] == "/auth/auth"
+    assert accounts.names == frozenset(["admin"])

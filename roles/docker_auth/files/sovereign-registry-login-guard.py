@@ -243,14 +243,20 @@ class Accounts:
         if now - self.checked < 1.0:
             return
         self.checked = now
-        info = os.stat(self.path)
-        if (info.st_mtime, info.st_size) == self.stamp:
+        try:
+            info = os.stat(self.path)
+            if (info.st_mtime, info.st_size) == self.stamp:
+                return
+            with open(self.path, encoding="utf-8") as handle:
+                document = json.load(handle)
+            names, decoy = frozenset(document["accounts"]), document.get("decoy")
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            # Keep what was read last; the next change of the file is read again.
+            if self.stamp != (-1.0, -1):
+                log("%s unreadable, the accounts read before still apply: %s" % (self.path, error))
+                self.stamp = (-1.0, -1)
             return
-        with open(self.path, encoding="utf-8") as handle:
-            document = json.load(handle)
-        self.names = frozenset(document["accounts"])
-        self.decoy = document.get("decoy")
-        self.stamp = (info.st_mtime, info.st_size)
+        self.names, self.decoy, self.stamp = names, decoy, (info.st_mtime, info.st_size)
 
     def stand_in(self, account: str, uri: str, now: float) -> dict[str, str]:
         """For a name docker_auth does not know: the Authorization and request URI to send it instead (the decoy's,
