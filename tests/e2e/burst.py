@@ -61,11 +61,12 @@ def guesses(domain: str, ca: str, accounts: Sequence[str], seconds: float, clien
             if done.wait(0.5):
                 return
 
-    watcher = threading.Thread(target=real_user)
-    watcher.start()
     def guesser() -> None:
         while time.time() - started < seconds:
             guess(next(attempts))
+
+    watcher = threading.Thread(target=real_user)
+    watcher.start()
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
         for running in [pool.submit(guesser) for _client in range(clients)]:

@@ -48,7 +48,7 @@ def test_waits_double_from_the_free_failures_up_to_the_ceiling():
 
 
 def test_one_address_gets_the_pairs_free_failures_then_waits(guard):
-    verdicts = [guess(guard, "admin", "10.0.0.9", 100.0)[0] for _ in range(8)]
+    verdicts = [guess(guard, "admin", "10.0.0.9", 100.0)[0] for _attempt in range(8)]
     assert verdicts == ["pass"] * 5 + ["throttle"] * 3
     assert guess(guard, "admin", "10.0.0.9", 100.5) == ("throttle", 0.5)
     # The wait ends: one guess, then twice as long.
@@ -77,21 +77,21 @@ def test_a_known_pair_logs_in_while_the_account_is_under_attack(guard):
 
 def test_a_known_pairs_failures_count_on_the_pair_only(guard):
     guess(guard, "ci-app", "10.0.0.1", 50.0, status=200)
-    for _ in range(30):
+    for _attempt in range(30):
         guess(guard, "ci-app", "10.0.0.1", 100.0)
     assert guard.verdict("other", "10.0.0.1", 100.0) == ("pass", 0.0)
     assert guard.verdict("ci-app", "10.0.0.2", 100.0) == ("pass", 0.0)
 
 
 def test_a_success_forgets_the_pairs_failures(guard):
-    for _ in range(4):
+    for _attempt in range(4):
         guess(guard, "admin", "10.0.0.9", 100.0)
     guess(guard, "admin", "10.0.0.9", 100.0, status=200)
     assert ("pair", "admin", "10.0.0.9") not in guard.counts
 
 
 def test_guesses_in_flight_count_and_the_next_ones_wait(guard):
-    for _ in range(5):
+    for _attempt in range(5):
         assert guard.verdict("admin", "10.0.0.9", 100.0)[0] == "pass"
         guard.let_through("admin", "10.0.0.9", 100.0)
     assert guard.verdict("admin", "10.0.0.9", 100.0) == ("wait", 0.0)
@@ -107,7 +107,7 @@ def test_an_answer_that_never_came_is_forgotten(guard):
 
 
 def test_quiet_counts_are_forgotten(guard):
-    for _ in range(7):
+    for _attempt in range(7):
         guess(guard, "admin", "10.0.0.9", 100.0)
     guard.sweep(100.0 + SETTINGS["forget_seconds"] + 1)
     assert guard.counts == {}
