@@ -174,6 +174,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("rounds", type=int)
     p.add_argument("--source", action="append", required=True, help="a local address to connect from (repeat)")
 
+    p = command("fleet", lambda a: load.fleet(
+        {"anonymous": Stack(a.domain).token_url([a.anonymous_scope]), "ci": Stack(a.domain).token_url([a.scope])},
+        ["--cacert", a.ca], a.seconds, a.clients, {"anonymous": (None, None), "ci": (a.user, _password(a))}, a.workdir),
+        "anonymous token requests for --anonymous-scope and the --user's for SCOPE, at once, CLIENTS of each, at full "
+        "speed, a new TLS connection each", stack=True, user=True)
+    p.add_argument("scope")
+    p.add_argument("seconds", type=float)
+    p.add_argument("clients", type=int)
+    p.add_argument("--anonymous-scope", required=True)
+    p.add_argument("--workdir", default="/var/tmp/sovereign-fleet")
+
     p = command("token-load", lambda a: load.token_load(Stack(a.domain).token_url([a.scope]), ["--cacert", a.ca], a.seconds,
                                                         a.clients, a.user, _password(a) if a.user else None, False, a.workdir),
                 "token requests for SCOPE at full speed, CLIENTS at once, a new TLS connection each", stack=True, user=True)

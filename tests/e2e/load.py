@@ -6,7 +6,8 @@ import os
 import statistics
 import subprocess
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 
 def token_load(url: str, curl_args: Sequence[str], seconds: float, clients: int, user: Optional[str],
@@ -57,3 +58,14 @@ def token_load(url: str, curl_args: Sequence[str], seconds: float, clients: int,
             "codes": codes, "seconds": took,
             "p50_ms": 1000 * statistics.median(latencies), "p99_ms": 1000 * latencies[max(int(len(latencies) * 0.99) - 1, 0)],
             "client_cpu_ms": 1000 * client_cpu / sum(codes.values())}
+
+
+def fleet(url_of: Dict[str, str], curl_args: Sequence[str], seconds: float, clients: int,
+          credentials: Dict[str, Tuple[Optional[str], Optional[str]]], workdir: str) -> Dict[str, Any]:
+    """Several kinds of token requests at once from this one address, CLIENTS of each kind, for SECONDS:
+    URL_OF and CREDENTIALS per kind (user and password, or None for anonymous). Each kind's figures."""
+    with ThreadPoolExecutor(max_workers=len(url_of)) as pool:
+        running = {kind: pool.submit(token_load, url, curl_args, seconds, clients, credentials[kind][0],
+                                     credentials[kind][1], False, os.path.join(workdir, kind))
+                   for kind, url in url_of.items()}
+        return {kind: future.result() for kind, future in running.items()}
