@@ -143,6 +143,15 @@ CASES = {
         {"sovereign_registry_registry_gc_timer_enabled": True, "sovereign_registry_registry_gc_timer_schedule": "Sunday 25:00"},
         "sovereign_registry_registry_gc_timer_schedule \"Sunday 25:00\" is not a systemd OnCalendar expression",
     ),
+    "mirror nobody may pull through, its upstream password never printed": (
+        {"sovereign_registry_mirrors": [{"name": "hub", "url": "https://upstream.example", "username": "robot",
+                                         "password": "upstream-password-0123"}]},
+        "sovereign_registry_mirrors[0] (hub): nobody may pull through this mirror: give pull_accounts",
+    ),
+    "mirror whose name is no DNS label": (
+        {"sovereign_registry_mirrors": [{"name": "Docker Hub", "url": "https://upstream.example", "anonymous": True}]},
+        "sovereign_registry_mirrors[0] (Docker Hub): name must be one DNS label",
+    ),
     "refusal message nginx cannot quote": (
         {"sovereign_registry_nginx_refusal_storage_low_message": "disk full, call $ADMIN"},
         "may not contain a single quote, a $ or a backslash",
@@ -213,9 +222,9 @@ def test_bad_input_fails_before_the_host_is_touched(playbook, case, server, tmp_
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output[-3000:]
     assert message in " ".join(output.split()), output[-3000:]
-    for user in extra.get("sovereign_registry_docker_auth_users", []):
-        if user.get("password"):
-            assert user["password"] not in output
+    for entry in extra.get("sovereign_registry_docker_auth_users", []) + extra.get("sovereign_registry_mirrors", []):
+        if entry.get("password"):
+            assert entry["password"] not in output
     # site.yml: no role ran, they only start after every check passed;
     # gc.yml: retention stopped before deleting, and no collection ran.
     assert FIRST_CHANGE[playbook] not in output

@@ -11,6 +11,10 @@ and measures, all in this run:
 - data path: a blob pushed and pulled straight to a registry instance, through
   the stack's nginx, and served by nginx itself over TLS (the TLS limit);
   a multi-GB layer through the stack with nginx's temporary files sampled;
+- mirror: a blob of the upstream pulled through the pull-through mirror,
+  cold and warm, against the same pull straight from the upstream (basic
+  auth, plain HTTP on the test network), with the test settings of the
+  mirrors (molecule/resources/vars/mirrors.yml) and an upstream test host;
 - token path: tokens per second for a person (bcrypt cost 10), a CI account
   (its generated secret at cost 4), with reused connections, and anonymous,
   against the bcrypt bound measured on this machine.
@@ -42,6 +46,8 @@ import sys
 import tarfile
 import time
 
+import yaml
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NAME = "benchmark"
 STATE = os.path.join(REPO, ".cache", "benchmark")
@@ -49,8 +55,12 @@ TESTHOSTS = [sys.executable, os.path.join(REPO, "tests", "testhosts", "testhosts
 # The internal CA on a registry server (the certs role's default).
 SERVER_CA = "/etc/sovereign-registry/tls/ca.crt"
 
-FULL = {"blob_mb": 1024, "rounds": 5, "big_mb": 5120, "layer_mb": 100, "token_seconds": 15, "clients": 20, "users": [10, 100, 500]}
-SMOKE = {"blob_mb": 8, "rounds": 1, "big_mb": 16, "layer_mb": 2, "token_seconds": 2, "clients": 4, "users": [10]}
+FULL = {"blob_mb": 1024, "rounds": 5, "big_mb": 5120, "layer_mb": 100, "mirror_mb": 256, "token_seconds": 15, "clients": 20,
+        "users": [10, 100, 500]}
+SMOKE = {"blob_mb": 8, "rounds": 1, "big_mb": 16, "layer_mb": 2, "mirror_mb": 4, "token_seconds": 2, "clients": 4, "users": [10]}
+# The mirrors' test settings (an upstream test host, a docker.io mirror "hub" of it).
+MIRRORS = os.path.join(REPO, "molecule", "resources", "vars", "mirrors.yml")
+UPSTREAM_PLAY = os.path.join(REPO, "molecule", "resources", "upstream.yml")
 
 
 def log(message):
@@ -130,10 +140,11 @@ def put_library(deployment):
         raise SystemExit("benchmark: putting the test library on the server failed: %s" % proc.stderr[-2000:])
 
 
-def on_server(deployment, accounts, domain, *args):
+def on_server(deployment, accounts, domain, *args, env_extra=None):
     """One measurement of tests/e2e/bench.py on the server; its figures."""
     env = "BENCH_DOMAIN=%s BENCH_CA=%s BENCH_USER=%s BENCH_PASSWORD=%s BENCH_HUMAN_USER=%s BENCH_HUMAN_PASSWORD=%s" % (
         domain, SERVER_CA, accounts["ci"][0], accounts["ci"][1], accounts["human"][0], accounts["human"][1])
+    env += "".join(" %s=%s" % item for item in (env_extra or {}).items())
     command = "%s PYTHONPATH=/root/sovereign-e2e python3 -m e2e bench %s" % (env, " ".join(str(a) for a in args))
     proc = subprocess.run(TESTHOSTS + ["ssh", deployment, "server", command], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -208,6 +219,16 @@ def report(sizes, figures, smoke):
                         "%.1f/s" % t["ci"]["per_second"],
                         "%.1f/s (a connection per request)" % figures["tokens_no_keepalive"]["ci"]["per_second"],
                         t["ci"]["per_second"] / max(figures["tokens_no_keepalive"]["ci"]["per_second"], 1e-9), ""))
+    m = figures.get("mirror")
+    if m:
+        rows += [
+            ("pull through the mirror, cold (fetched from the upstream meanwhile), vs straight from the upstream",
+             "%.0f MB/s" % median(m["cold"]), "%.0f MB/s (the upstream, basic auth, HTTP)" % median(m["direct"]),
+             median(m["cold"]) / median(m["direct"]), ">= 0.5"),
+            ("pull through the mirror, warm (from its cache), vs straight from the upstream",
+             "%.0f MB/s" % median(m["warm"]), "%.0f MB/s (the upstream, basic auth, HTTP)" % median(m["direct"]),
+             median(m["warm"]) / median(m["direct"]), ">= 0.8"),
+        ]
     if c:
         rows.append(("converge rerun, %d users" % sizes["users"][-1], "%.1f s" % c["reruns"][-1][1],
                      "%.1f s (%d users)" % (c["reruns"][0][1], c["reruns"][0][0]), c["reruns"][-1][1] / c["reruns"][0][1], "<= 3"))
@@ -251,6 +272,19 @@ def report(sizes, figures, smoke):
     for path, label in (("direct", "to a bare registry of the same image (no auth, HTTP on loopback)"), ("stack", "through the stack")):
         i = figures["image"][path]
         lines.append("| %s | %.1f | %.1f | %.1f | %.1f |" % (label, i["push_cold"], i["push_warm"], i["pull_cold"], i["pull_warm"]))
+    if m:
+        lines += [
+            "",
+            "A new random blob of %d MiB on the upstream test host each round, pulled with curl on the server: straight "
+            "from the upstream (plain HTTP with basic auth, over the test network), then through the docker.io mirror "
+            "(`hub`, TLS, an anonymous token) twice, cold and warm (MB/s per round):" % m["size_mb"],
+            "",
+            "| path | MB/s |",
+            "|---|---|",
+            "| straight from the upstream | %s |" % " / ".join("%.0f" % v for v in m["direct"]),
+            "| through the mirror, cold | %s |" % " / ".join("%.0f" % v for v in m["cold"]),
+            "| through the mirror, warm | %s |" % " / ".join("%.0f" % v for v in m["warm"]),
+        ]
     lines += [
         "",
         "## Token path",
@@ -299,9 +333,29 @@ def domain_of(inventory):
         return next(line.split(":", 1)[1].strip().strip("'\"") for line in handle if line.startswith("sovereign_registry_domain:"))
 
 
-def measure(deployment, accounts, domain, sizes, figures):
+def mirror_of(inventory, figures):
+    """How the server reaches the upstream and the docker.io mirror of the deployment's test settings (none:
+    registry 2 has no mirrors)."""
+    if figures["registry"].startswith("2."):
+        return None
+    with open(MIRRORS, encoding="utf-8") as handle:
+        settings = yaml.safe_load(handle)
+    with open(os.path.join(inventory, "group_vars", "all", "zz_testhosts.yml"), encoding="utf-8") as handle:
+        demo_credentials = json.load(handle)["demo_credentials_dir"]
+    with open(os.path.join(demo_credentials, "upstream-password"), encoding="utf-8") as handle:
+        password = handle.read().strip()
+    hub = next(upstream for upstream in settings["__test_upstreams"] if upstream["name"] == "hub")
+    return {"BENCH_UPSTREAM": "http://upstream:%d" % hub["port"], "BENCH_UPSTREAM_USER": settings["test_upstream_username"],
+            "BENCH_UPSTREAM_PASSWORD": password, "BENCH_MIRROR": "hub.%s" % domain_of(inventory)}
+
+
+def measure(deployment, accounts, domain, sizes, figures, mirror=None):
     """Every measurement on the server of DEPLOYMENT, into FIGURES."""
     put_library(deployment)
+    if mirror:
+        log("mirror: %d MiB x %d rounds" % (sizes["mirror_mb"], sizes["rounds"]))
+        figures["mirror"] = on_server(deployment, accounts, domain, "mirror", sizes["mirror_mb"], sizes["rounds"],
+                                      env_extra=mirror)
     log("data path: %d MiB x %d rounds" % (sizes["blob_mb"], sizes["rounds"]))
     figures["data"] = on_server(deployment, accounts, domain, "data", sizes["blob_mb"], sizes["rounds"])
     log("a %d MiB layer" % sizes["big_mb"])
@@ -317,11 +371,14 @@ def on_own_host(sizes, figures, smoke, keep):
     creds = credentials()
     accounts = {"ci": ("ci-bench", creds["ci-bench"]), "human": ("human", creds["human"])}
     subprocess.run(TESTHOSTS + ["down", NAME], check=False, capture_output=True)
-    inventory = subprocess.run(TESTHOSTS + ["up", NAME, "server:registry_servers,docker_clients"], check=True,
+    inventory = subprocess.run(TESTHOSTS + ["up", NAME, "server:registry_servers,docker_clients",
+                                            "upstream:upstream_registries", "--vars", MIRRORS], check=True,
                                capture_output=True, text=True).stdout.strip().splitlines()[-1]
     try:
         domain = domain_of(inventory)
         first = sizes["users"][0]
+        log("upstream registries for the mirrors")
+        converge(inventory, creds, first, playbook=UPSTREAM_PLAY)
         log("fresh converge")
         fresh = converge(inventory, creds, first)
         log("rerun, nothing to do")
@@ -329,7 +386,7 @@ def on_own_host(sizes, figures, smoke, keep):
         # The server is also the docker client of the image benchmark.
         converge(inventory, creds, first, playbook="sovereign.registry.trust_ca")
         figures["converge"] = {"fresh": fresh, "idempotent": idempotent, "reruns": [(first,) + idempotent]}
-        measure(NAME, accounts, domain, sizes, figures)
+        measure(NAME, accounts, domain, sizes, figures, mirror_of(inventory, figures))
         figures["bcrypt_bound"], figures["bcrypt_ms"] = bcrypt_bound(10, 5 if smoke else 20)
         log("token path without upstream keepalive")
         converge(inventory, creds, first, sovereign_registry_nginx_upstream_keepalive=0)
@@ -357,7 +414,7 @@ def on_shared(deployment, sizes, figures):
     accounts = {"ci": ("admin", password("admin")), "human": ("firstuser", password("firstuser"))}
     figures["accounts_note"] = ("Smoke run on the shared test deployment %s: admin stands for the CI account, firstuser "
                                 "for the person; no converge." % deployment)
-    measure(deployment, accounts, domain_of(inventory), sizes, figures)
+    measure(deployment, accounts, domain_of(inventory), sizes, figures, mirror_of(inventory, figures))
     figures["bcrypt_bound"], figures["bcrypt_ms"] = bcrypt_bound(10, 5)
     figures["converge"] = None
 

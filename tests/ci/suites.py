@@ -73,6 +73,9 @@ TABLE: List[Suite] = [
           "on_shared users", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     Suite("rotation {version}", "molecule rotation: token certificate rotation under load, registry {version}",
           "on_shared rotation", versions=BOTH, deployment=STACK, lane="stack-{version}"),
+    Suite("mirror", "molecule mirror: Docker and containerd pull through the pull-through mirrors, the upstream's host "
+          "stopped for the second pull; a push and an account without rights refused (registry {version})",
+          "on_shared mirror", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     Suite("security", "molecule security: hardening, TLS, limits, canaries and the audit trail, registry {version}",
           "on_shared security", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     Suite("benchmark smoke", "benchmark still works (scripts/benchmark --smoke on the shared deployment: every "

@@ -88,6 +88,8 @@ def _bench(args: argparse.Namespace) -> Any:
         return bench.bigblob(int(numbers[0]))
     if args.measure == "image":
         return bench.image(int(numbers[0]))
+    if args.measure == "mirror":
+        return bench.mirror(int(numbers[0]), int(numbers[1]))
     return bench.tokens(numbers[0], int(numbers[1]))
 
 
@@ -243,7 +245,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token")
 
     p = command("bench", _bench, "one measurement of the benchmark, on the registry server")
-    p.add_argument("measure", choices=["data", "bigblob", "image", "tokens"])
+    p.add_argument("measure", choices=["data", "bigblob", "image", "mirror", "tokens"])
     p.add_argument("numbers", nargs="+")
     return top
 

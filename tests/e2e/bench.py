@@ -5,6 +5,9 @@
   bigblob SIZE_MB           one layer through the stack, nginx's temporary files sampled meanwhile
   image LAYER_MB            docker push and pull of a 5-layer image, cold and warm, through the
                             stack and straight to an instance
+  mirror SIZE_MB ROUNDS     pulls of a blob of the upstream (BENCH_UPSTREAM, a registry with basic
+                            auth: BENCH_UPSTREAM_USER / BENCH_UPSTREAM_PASSWORD) straight from it, and
+                            through the anonymous mirror BENCH_MIRROR of it, cold and warm
   tokens SECONDS CLIENTS    token requests per account kind, new TLS connection each and reused
                             connections
 
@@ -26,7 +29,7 @@ import urllib.parse
 from typing import Any, Dict, List, Optional
 
 from e2e import load
-from e2e.stack import Stack
+from e2e.stack import Stack, ask_token, token_url
 
 DIRECT = "http://127.0.0.1:5000"
 # nginx listens on every address; the name resolves to this host's own.
@@ -49,7 +52,8 @@ def stack_url() -> str:
 
 
 def resolve() -> List[str]:
-    return ["--resolve", "%s:443:127.0.0.1" % domain()]
+    names = [domain()] + ([os.environ["BENCH_MIRROR"]] if os.environ.get("BENCH_MIRROR") else [])
+    return [argument for name in names for argument in ("--resolve", "%s:443:127.0.0.1" % name)]
 
 
 def curl(*args: str) -> str:
@@ -100,10 +104,12 @@ def push(base: str, repository: str, path: str, digest: str) -> float:
     return float(speed[0]) / 1e6
 
 
-def pull(url: str, bearer: Optional[str] = None) -> float:
+def pull(url: str, bearer: Optional[str] = None, basic: Optional[str] = None) -> float:
     args = ["-o", "/dev/null", "-w", "%{speed_download} %{http_code}"]
     if bearer:
         args += ["-H", "Authorization: Bearer " + bearer]
+    if basic:
+        args += ["-u", basic]
     speed = curl(*args, url).split()
     if speed[1] != "200":
         raise SystemExit("pull of %s answered %s" % (url, speed[1]))
@@ -177,6 +183,37 @@ def data(size_mb: int, rounds: int) -> Dict[str, Any]:
                 out[key].append(pull(url, pull_bearer))
     finally:
         tls_limit_site(False)
+    return out
+
+
+def mirror(size_mb: int, rounds: int) -> Dict[str, Any]:
+    """Each round a new blob on the upstream: pulled straight from it, then through the mirror cold (the mirror
+    fetches it from the upstream as it sends it) and warm (from the mirror's cache)."""
+    os.makedirs(WORK, exist_ok=True)
+    upstream, mirror_host = os.environ["BENCH_UPSTREAM"], os.environ["BENCH_MIRROR"]
+    basic = "%s:%s" % (os.environ["BENCH_UPSTREAM_USER"], os.environ["BENCH_UPSTREAM_PASSWORD"])
+    repository = "bench/mirror"
+    scope = "repository:%s:pull" % repository
+    answer = ask_token(stack().http, token_url(stack().url("/auth/auth"), mirror_host, [scope]))
+    if answer.token is None:
+        raise SystemExit("anonymous token for %s on %s: HTTP %d" % (scope, mirror_host, answer.status))
+    out: Dict[str, Any] = {"size_mb": size_mb, "direct": [], "cold": [], "warm": []}
+    path = os.path.join(WORK, "mirror-blob")
+    for _round in range(rounds):
+        # A new blob each round: nothing of it in any cache yet.
+        if os.path.exists(path):
+            os.remove(path)
+        digest = random_file(path, size_mb)
+        headers = curl("-D", "-", "-o", "/dev/null", "-u", basic, "-X", "POST", "%s/v2/%s/blobs/uploads/" % (upstream, repository))
+        location = [line.split(":", 1)[1].strip() for line in headers.splitlines() if line.lower().startswith("location:")][0]
+        location += ("&" if "?" in location else "?") + "digest=" + digest
+        curl("-o", "/dev/null", "-u", basic, "-X", "PUT", "-H", "Content-Type: application/octet-stream", "-T", path,
+             location)
+        os.sync()
+        out["direct"].append(pull("%s/v2/%s/blobs/%s" % (upstream, repository, digest), basic=basic))
+        for key in ("cold", "warm"):
+            os.sync()
+            out[key].append(pull("https://%s/v2/%s/blobs/%s" % (mirror_host, repository, digest), answer.token))
     return out
 
 

@@ -7,9 +7,9 @@ scenarios deploy to them exactly as a user deploys to servers: Ansible over
 SSH, with the collection installed from its tarball.
 
   testhosts.py image                      build the image once (cached by a hash of its inputs)
-  testhosts.py up NAME HOST:GROUP[,GROUP] ... [--domain D] [--vars FILE] [--plain]
+  testhosts.py up NAME HOST:GROUP[,GROUP] ... [--domain D] [--vars FILE ...] [--plain]
                                           start the hosts of deployment NAME, write its inventory
-                                          (the demo's settings, FILE's on top); --plain: hosts
+                                          (the demo's settings, each FILE's on top); --plain: hosts
                                           without systemd (only sshd runs, Docker Engine stopped)
   testhosts.py share NAME ALIAS           let scenario deployment ALIAS use NAME's hosts
   testhosts.py ssh NAME HOST [COMMAND]    a shell (or a command) on a test host
@@ -195,7 +195,7 @@ def ensure_inotify_instances() -> None:
         "5 and more each" % (current, INOTIFY_INSTANCES_NEEDED))
 
 
-def up(name: str, hosts: Dict[str, List[str]], domain: str, settings: str | None = None, plain: bool = False) -> str:
+def up(name: str, hosts: Dict[str, List[str]], domain: str, settings: List[str] | None = None, plain: bool = False) -> str:
     """Start the hosts of a deployment; return its inventory directory."""
     if run("docker", "ps", "-aq", *selector(name)).stdout.strip():
         raise SystemExit("test deployment %s exists already: testhosts.py down %s first" % (name, name))
@@ -255,7 +255,7 @@ def wait_ready(key: str, host: str, address: str, plain: bool = False) -> None:
 
 
 def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str, str], key: str,
-                    settings: str | None) -> None:
+                    settings: List[str] | None) -> None:
     inventory = os.path.join(state_dir(name), "inventory")
     # The demo's settings (users, ACL, domain); only the hosts differ.
     shutil.copytree(os.path.join(REPO, "demo", "group_vars"), os.path.join(inventory, "group_vars"))
@@ -284,8 +284,8 @@ def write_inventory(name: str, hosts: Dict[str, List[str]], addresses: Dict[str,
                    "sovereign_registry_images_source": "archive"}, handle)
     # A scenario's own settings, for every playbook run against the
     # deployment, the ones a scenario runs inside its checks too.
-    if settings:
-        shutil.copyfile(settings, os.path.join(inventory, "group_vars", "all", "zz_scenario.yml"))
+    for number, path in enumerate(settings or []):
+        shutil.copyfile(path, os.path.join(inventory, "group_vars", "all", "zz_scenario_%d.yml" % number))
 
 
 def selector(name: str | None) -> List[str]:
@@ -349,7 +349,7 @@ def main(argv: List[str]) -> int:
     p_up.add_argument("name")
     p_up.add_argument("hosts", nargs="+", help="HOST:GROUP[,GROUP]")
     p_up.add_argument("--domain", default=demo_domain())
-    p_up.add_argument("--vars", help="a YAML file of settings on top of the demo's")
+    p_up.add_argument("--vars", action="append", help="a YAML file of settings on top of the demo's (several: in order)")
     p_up.add_argument("--plain", action="store_true", help="hosts without systemd: only sshd runs")
     p_down = sub.add_parser("down")
     p_down.add_argument("name", nargs="?")
