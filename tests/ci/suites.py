@@ -6,7 +6,7 @@ garbage collection and the redis settings (storage: registry 2.8's shared
 deployment keeps its cache in redis; scaleout proves 3's), and retention
 and GC on the bare registry (integration). Everything else runs once, for
 the first version, or, where the version changes nothing it proves, where
-the lanes then end together (bad input). The suites that need only a
+the lanes then end together (bad input, users). The suites that need only a
 running stack share one deployment per version (the default scenario's test
 hosts, converged once, with the registry storage on a small tmpfs): each
 leaves it as it found it, or its scenario says what it changed; storage
@@ -69,8 +69,9 @@ TABLE: List[Suite] = [
           versions=("2.8", "3.1.1"), once=True, deployment=STACK, lane="stack-{version}"),
     Suite("conformance", "OCI conformance suite through the stack vs the bare registry {version}",
           "on_shared conformance", versions=FIRST, deployment=STACK, lane="stack-{version}"),
+    # Version-free (docker_auth's users, not the registry's): where the lanes then end together.
     Suite("users", "molecule users: onboarding and offboarding without restart (registry {version})",
-          "on_shared users", versions=FIRST, deployment=STACK, lane="stack-{version}"),
+          "on_shared users", versions=("2.8", "3.1.1"), once=True, deployment=STACK, lane="stack-{version}"),
     Suite("rotation {version}", "molecule rotation: token certificate rotation under load, registry {version}",
           "on_shared rotation", versions=BOTH, deployment=STACK, lane="stack-{version}"),
     Suite("mirror", "molecule mirror: Docker and containerd pull through the pull-through mirrors, the upstream's host "
