@@ -104,23 +104,38 @@ def _ttl(entry: Mapping[str, Any], label: str) -> Optional[str]:
     return None
 
 
-def _rights(entry: Mapping[str, Any], label: str) -> Optional[str]:
+def _name_lists(entry: Mapping[str, Any], label: str) -> Optional[str]:
     for key in ("pull_accounts", "pull_groups"):
         value = entry.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
             return "%s: %s must be a list of names" % (label, key)
-    if any(not LABEL_VALUE.match(group) for group in entry.get("pull_groups", [])):
+    return None
+
+
+def _group_names(entry: Mapping[str, Any], label: str) -> Optional[str]:
+    groups = entry.get("pull_groups", [])
+    if isinstance(groups, list) and any(isinstance(group, str) and not LABEL_VALUE.match(group) for group in groups):
         return "%s: pull_groups are group names (letters, digits, '_', '.', '-')" % label
+    return None
+
+
+def _switches(entry: Mapping[str, Any], label: str) -> Optional[str]:
     for key in ("anonymous", "plain_http"):
         if not isinstance(entry.get(key, False), bool):
             return "%s: %s must be true or false" % (label, key)
+    return None
+
+
+def _someone_may_pull(entry: Mapping[str, Any], label: str) -> Optional[str]:
     if not entry.get("anonymous") and not entry.get("pull_accounts") and not entry.get("pull_groups"):
         return ("%s: nobody may pull through this mirror: give pull_accounts (account names, globs or /regex/), "
                 "pull_groups, or anonymous: true" % label)
     return None
 
 
-ENTRY_RULES: Sequence[Rule] = (_unknown_keys, _name, _url, _upstream, _credentials, _ttl, _rights)
+ENTRY_RULES: Sequence[Rule] = (
+    _unknown_keys, _name, _url, _upstream, _credentials, _ttl, _name_lists, _group_names, _switches, _someone_may_pull,
+)
 
 
 def _unique(mirrors: Sequence[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], str], what: str) -> List[str]:
