@@ -6,36 +6,12 @@ its libtrust key id.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ansible_collections.sovereign.registry.plugins.module_utils._token_keys import libtrust_key_id as libtrust
+from ansible_collections.sovereign.registry.plugins.module_utils._token_keys import thumbprint
 from e2e.stack import jwt_part
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _as_bytes(number: int) -> bytes:
-    return number.to_bytes((number.bit_length() + 7) // 8, "big")
-
-
-def thumbprint(public_key: rsa.RSAPublicKey) -> str:
-    numbers = public_key.public_numbers()
-    jwk = json.dumps({"e": _b64url(_as_bytes(numbers.e)), "kty": "RSA", "n": _b64url(_as_bytes(numbers.n))},
-                     separators=(",", ":"), sort_keys=True)
-    return _b64url(hashlib.sha256(jwk.encode()).digest())
-
-
-def libtrust(public_key: rsa.RSAPublicKey) -> str:
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    encoded = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode().rstrip("=")
-    return ":".join(encoded[i:i + 4] for i in range(0, 48, 4))
 
 
 def certificate_kid(path: str, kind: str) -> str:
