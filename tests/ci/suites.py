@@ -90,6 +90,14 @@ TABLE: List[Suite] = [
           "under a pull loop, garbage collection across them, registry {version}",
           "molecule_test scaleout", versions=FIRST, lane="nodes"),
     Suite("readme", "README's real-server steps, verbatim, on fresh test hosts", "pytest_suite tests/readme", lane="nodes"),
+    # From registry 2.8 (the previous release deployed it) to 3.1.1; the drill then restores the 3.1.1 server.
+    Suite("upgrade", "molecule upgrade: the previous release (molecule/upgrade/vars/release.yml, built from git "
+          "history) deployed with registry {version}, then the current collection, then registry 3.1.1 in place, "
+          "each under pull loops with no failed pull; going back refused", "molecule_test upgrade --destroy never",
+          versions=("2.8",), deployment="upgrade-{version}", creates=True, lane="nodes"),
+    Suite("drill", "molecule drill: a backup while pushes go on, the registry server destroyed, restored onto a fresh "
+          "host; every image byte for byte, an old token, old passwords, site.yml changed=0",
+          "on_shared drill", versions=("2.8",), deployment="upgrade-{version}", lane="nodes"),
     Suite("first contact", "the README's quick start as a newcomer types it, on a fresh host without systemd (the demo "
           "killed midway and run again, scripts/test beside it, --remove) and on one with systemd",
           "pytest_suite tests/first_contact", lane="checks"),

@@ -119,6 +119,10 @@ def parser() -> argparse.ArgumentParser:
                 "push test images through the registry API (a spec file of images)")
     images.add_arguments(p)
 
+    p = command("verify-images", lambda a: images.verify_images(a.registry, a.spec, a.username, a.password_file, a.ca),
+                "pull every image push-images printed (a file of it), each manifest's and blob's bytes hashed")
+    images.add_arguments(p)
+
     p = command("loop", _loop, "a registry client in a loop, counted per phase; writes OUT", stack=True, user=True)
     p.add_argument("mode", choices=loops.MODES)
     p.add_argument("repository")

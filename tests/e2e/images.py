@@ -141,6 +141,53 @@ def push_images(registry: str, spec: str, username: Optional[str] = None, passwo
     return {"%s/%s:%s" % (host, s["repository"], s["tag"]): pusher.push(s) for s in specs}
 
 
+def verify_images(registry: str, pushed: str, username: Optional[str] = None, password_file: Optional[str] = None,
+                  ca: Optional[str] = None) -> Dict[str, Any]:
+    """Pull every image of PUSHED ({"host/repository:tag": digest}, as push-images printed it) through REGISTRY:
+    the tag's manifest, the manifests of an index, and every blob, each one's bytes hashed against its digest.
+    A digest of null: the one the registry names for the tag (an image whose push the test did not see end)."""
+    password = read_secret(password_file) if password_file else None
+    client = Registry(registry, Http(ca, keep_alive=True), username, password)
+    accept = {"Accept": ", ".join([OCI_INDEX, OCI_MANIFEST, "application/vnd.docker.distribution.manifest.v2+json",
+                                   "application/vnd.docker.distribution.manifest.list.v2+json"])}
+    with open(pushed, encoding="utf-8") as handle:
+        images: Dict[str, Optional[str]] = json.load(handle)
+    counts = {"images": 0, "manifests": 0, "blobs": 0, "bytes": 0}
+    faults: List[str] = []
+
+    def fetch(repository: str, kind: str, reference: str, expected: Optional[str]) -> Optional[bytes]:
+        scope = "repository:%s:pull" % repository
+        status, headers, body = client.call("GET", "/v2/%s/%s/%s" % (repository, kind, reference), scope,
+                                            accept, expect=(200, 404))
+        if status != 200:
+            faults.append("%s %s %s: HTTP %d" % (repository, kind, reference, status))
+            return None
+        expected = expected or headers.get("docker-content-digest")
+        if sha256(body) != expected:
+            faults.append("%s %s %s: content is %s, not %s" % (repository, kind, reference, sha256(body), expected))
+            return None
+        counts["bytes"] += len(body)
+        return body
+
+    def manifest(repository: str, reference: str, expected: Optional[str]) -> None:
+        body = fetch(repository, "manifests", reference, expected)
+        if body is None:
+            return
+        counts["manifests"] += 1
+        document = json.loads(body)
+        for child in document.get("manifests", []):
+            manifest(repository, child["digest"], child["digest"])
+        for blob in [document.get("config")] + document.get("layers", []):
+            if blob and fetch(repository, "blobs", blob["digest"], blob["digest"]) is not None:
+                counts["blobs"] += 1
+
+    for name, digest in sorted(images.items()):
+        repository, tag = name.split("/", 1)[1].rsplit(":", 1)
+        counts["images"] += 1
+        manifest(repository, tag, digest)
+    return dict(counts, faults=faults)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("registry", help="base URL, e.g. https://registry.example.org")
     parser.add_argument("spec", help="JSON file with the images to push")

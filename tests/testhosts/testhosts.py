@@ -15,6 +15,8 @@ SSH, with the collection installed from its tarball.
   testhosts.py ssh NAME HOST [COMMAND]    a shell (or a command) on a test host
   testhosts.py kill NAME HOST             kill a test host hard (a node dying): docker kill
   testhosts.py start NAME HOST            start a killed test host again, wait until it booted
+  testhosts.py replace NAME HOST          destroy a test host, disks and all, and start a fresh one in
+                                          its place (same name and address)
   testhosts.py list                       the test hosts and networks of this checkout
   testhosts.py down NAME | --all          remove the hosts, their volumes and network (an
                                           alias: only the alias)
@@ -341,6 +343,26 @@ def power(command: str, name: str, host: str) -> None:
         log("%s: %s %s" % (name, host, {"kill": "killed", "pause": "frozen", "unpause": "going on"}[command]))
 
 
+def replace(name: str, host: str) -> None:
+    """Destroy a test host, its disks too (a server lost), and start a fresh one in its place: same name, address,
+    network and SSH key, nothing of the old one's."""
+    real = os.path.basename(os.readlink(state_dir(name))) if os.path.islink(state_dir(name)) else name
+    old = json.loads(run("docker", "inspect", container(real, host)).stdout)[0]
+    network = next(iter(old["NetworkSettings"]["Networks"]))
+    started = time.time()
+    run("docker", "rm", "-f", "-v", container(real, host))
+    labels = ["--label", "%s=%s" % (LABEL, real), "--label", "%s=%s" % (OWNER_LABEL, OWNER)]
+    extra_hosts = ["--add-host=" + entry for entry in old["HostConfig"]["ExtraHosts"] or []]
+    address = address_of(name, host)
+    key = os.path.join(state_dir(name), "id_ed25519")
+    plain = "TESTHOST_INIT=plain" in old["Config"]["Env"]
+    run("docker", "run", "-d", "--name", container(real, host), "--hostname", host, *labels, "--network", network,
+        "--ip", address, *RUN_FLAGS, *extra_hosts, "-e", "TESTHOST_INIT=" + ("plain" if plain else "systemd"),
+        "-v", "%s.pub:/root/.ssh/authorized_keys:ro" % key, old["Config"]["Image"])
+    wait_ready(key, host, address, plain)
+    log("%s: %s destroyed and a fresh host started in its place in %.1f s" % (name, host, time.time() - started))
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -358,7 +380,7 @@ def main(argv: List[str]) -> int:
     p_ssh.add_argument("name")
     p_ssh.add_argument("host")
     p_ssh.add_argument("remote", nargs=argparse.REMAINDER)
-    for command in ("kill", "start", "pause", "unpause"):
+    for command in ("kill", "start", "pause", "unpause", "replace"):
         p_power = sub.add_parser(command)
         p_power.add_argument("name")
         p_power.add_argument("host")
@@ -383,6 +405,8 @@ def main(argv: List[str]) -> int:
             print(line)
     elif args.command in ("kill", "start", "pause", "unpause"):
         power(args.command, args.name, args.host)
+    elif args.command == "replace":
+        replace(args.name, args.host)
     elif args.command == "ssh":
         address = address_of(args.name, args.host)
         os.execvp("ssh", ["ssh", "-i", os.path.join(state_dir(args.name), "id_ed25519"), *SSH_OPTIONS,
