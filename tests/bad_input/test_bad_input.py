@@ -1,4 +1,4 @@
-"""site.yml and gc.yml refuse bad input before any host is touched.
+"""site.yml, gc.yml, backup.yml and restore.yml refuse bad input before any host is touched.
 
 Each case runs the real playbook, by its collection name, against a test
 deployment where the stack runs (scripts/test gives the Molecule default
@@ -194,6 +194,28 @@ GC_CASES = {
 }
 
 
+# backup.yml and restore.yml: settings that would lose backups, and a restore
+# onto the running registry, refused before restic is even installed.
+BACKUP_SECRET = "backup-password-never-printed"
+BACKUP = {"sovereign_registry_backup_repository": "/srv/sovereign-backup", "sovereign_registry_backup_password": BACKUP_SECRET}
+BACKUP_CASES = {
+    "no backup repository": (
+        {"sovereign_registry_backup_repository": "", "sovereign_registry_backup_password": BACKUP_SECRET},
+        "Set sovereign_registry_backup_repository (a restic repository",
+    ),
+    "negative retention, which restic 0.14 takes as delete": (
+        dict(BACKUP, sovereign_registry_backup_keep_daily=-1),
+        "sovereign_registry_backup_keep_daily is -1: each sovereign_registry_backup_keep_* must be a whole number, 0 or more",
+    ),
+}
+RESTORE_CASES = {
+    "restore onto the running registry": (
+        BACKUP,
+        "has a registry already",
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def server():
     name = os.environ.get("SOVEREIGN_TEST_DEPLOYMENT", "")
@@ -206,9 +228,12 @@ def server():
 
 # What each playbook prints once it starts changing things: it must not
 # appear when the input is bad.
-FIRST_CHANGE = {"site.yml": "TASK [sovereign.registry.docker_engine", "gc.yml": "Collect garbage"}
+FIRST_CHANGE = {"site.yml": "TASK [sovereign.registry.docker_engine", "gc.yml": "Collect garbage",
+                "backup.yml": "Install restic", "restore.yml": "Install restic"}
 ALL_CASES = {("site.yml", name): case for name, case in CASES.items()}
 ALL_CASES.update({("gc.yml", name): case for name, case in GC_CASES.items()})
+ALL_CASES.update({("backup.yml", name): case for name, case in BACKUP_CASES.items()})
+ALL_CASES.update({("restore.yml", name): case for name, case in RESTORE_CASES.items()})
 
 
 @pytest.mark.parametrize("playbook, case", sorted(ALL_CASES))
@@ -225,7 +250,9 @@ def test_bad_input_fails_before_the_host_is_touched(playbook, case, server, tmp_
     for entry in extra.get("sovereign_registry_docker_auth_users", []) + extra.get("sovereign_registry_mirrors", []):
         if entry.get("password"):
             assert entry["password"] not in output
+    assert BACKUP_SECRET not in output
     # site.yml: no role ran, they only start after every check passed;
-    # gc.yml: retention stopped before deleting, and no collection ran.
+    # gc.yml: retention stopped before deleting, and no collection ran;
+    # backup.yml and restore.yml: restic not even installed.
     assert FIRST_CHANGE[playbook] not in output
     assert server.snapshot(*WATCHED) == before

@@ -132,10 +132,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=0.5)
     p.add_argument("--phase-file")
 
-    p = command("docker-pull-loop", lambda a: loops.docker_pull_loop(a.image, a.stop_file),
+    p = command("docker-pull-loop", lambda a: loops.docker_pull_loop(a.image, a.stop_file, a.interval),
                 "docker pull and docker rmi of IMAGE until STOP_FILE exists")
     p.add_argument("image")
     p.add_argument("stop_file")
+    p.add_argument("--interval", type=float, default=0, help="seconds from one pull's start to the next's, at least")
 
     p = command("reads-loop", lambda a: loops.reads_loop(_stack(a), a.repository, a.tag, a.count, a.stop_file, a.user,
                                                          _password(a)),

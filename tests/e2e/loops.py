@@ -67,11 +67,13 @@ def client_loop(stack: Stack, mode: str, repository: str, user: Optional[str], p
     return dict(counts)
 
 
-def docker_pull_loop(image: str, stop_file: str) -> Dict[str, Any]:
-    """docker pull, docker rmi, again, until STOP_FILE exists: pulls, failures (began, seconds), layer retries."""
+def docker_pull_loop(image: str, stop_file: str, interval: float = 0) -> Dict[str, Any]:
+    """docker pull, docker rmi, again (a pull starting INTERVAL s after the one before at the earliest), until
+    STOP_FILE exists: pulls, failures (began, seconds), layer retries."""
     pulls, failed, retries, errors = 0, [], 0, []
     started = time.time()
     while not os.path.exists(stop_file):
+        time.sleep(max(0.0, started + pulls * interval - time.time()))
         began = time.time()
         proc = subprocess.run(["docker", "pull", image], capture_output=True, text=True, check=False)
         pulls += 1
