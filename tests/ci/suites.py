@@ -1,7 +1,9 @@
 """Every suite scripts/test runs: one table (what, for which registry versions, on which deployment, in which lane).
 
 A suite runs for both registry versions only where the version changes
-what it proves: the config path and the token key id (default, rotation),
+what it proves: the config path and the token key id (default; rotation's
+phases, bundle and rolling recreation are the same for both, so it runs for
+3.1.1),
 garbage collection and the redis settings (storage: registry 2.8's shared
 deployment keeps its cache in redis; scaleout proves 3's), and retention
 and GC on the bare registry (integration). Everything else runs once, for
@@ -73,7 +75,7 @@ TABLE: List[Suite] = [
     Suite("users", "molecule users: onboarding and offboarding without restart (registry {version})",
           "on_shared users", versions=("2.8", "3.1.1"), once=True, deployment=STACK, lane="stack-{version}"),
     Suite("rotation {version}", "molecule rotation: token certificate rotation under load, registry {version}",
-          "on_shared rotation", versions=BOTH, deployment=STACK, lane="stack-{version}"),
+          "on_shared rotation", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     Suite("mirror", "molecule mirror: Docker and containerd pull through the pull-through mirrors, the upstream's host "
           "stopped for the second pull; a push and an account without rights refused (registry {version})",
           "on_shared mirror", versions=FIRST, deployment=STACK, lane="stack-{version}"),
@@ -81,7 +83,7 @@ TABLE: List[Suite] = [
           "on_shared security", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     Suite("benchmark smoke", "benchmark still works (scripts/benchmark --smoke on the shared deployment: every "
           "measurement, small sizes, figures not judged)", "python3 tests/benchmark/run.py --smoke --deployment $SOVEREIGN_TEST_SHARED",
-          versions=FIRST, deployment=STACK, lane="stack-{version}"),
+          versions=("2.8", "3.1.1"), once=True, deployment=STACK, lane="stack-{version}"),
     # Fills the storage and collects garbage: last on its deployment.
     Suite("storage {version}", "molecule storage: disk guard, retention and garbage collection, registry {version}",
           "on_shared storage", versions=BOTH, deployment=STACK, lane="stack-{version}"),
@@ -94,13 +96,15 @@ TABLE: List[Suite] = [
     Suite("upgrade", "molecule upgrade: the previous release (molecule/upgrade/vars/release.yml, built from git "
           "history) deployed with registry {version}, then the current collection, then registry 3.1.1 in place, "
           "each under pull loops with no failed pull; going back refused", "molecule_test upgrade --destroy never",
-          versions=("2.8",), deployment="upgrade-{version}", creates=True, lane="nodes"),
+          versions=("2.8",), deployment="upgrade-{version}", creates=True, lane="upgrade"),
     Suite("drill", "molecule drill: a backup while pushes go on, the registry server destroyed, restored onto a fresh "
           "host; every image byte for byte, an old token, old passwords, site.yml changed=0",
-          "on_shared drill", versions=("2.8",), deployment="upgrade-{version}", lane="nodes"),
+          "on_shared drill", versions=("2.8",), deployment="upgrade-{version}", lane="upgrade"),
     Suite("first contact", "the README's quick start as a newcomer types it, on a fresh host without systemd (the demo "
-          "killed midway and run again, scripts/test beside it, --remove) and on one with systemd",
-          "pytest_suite tests/first_contact", lane="checks"),
+          "killed midway and run again, scripts/test beside it, --remove)", "pytest_suite tests/first_contact -k plain",
+          lane="checks"),
+    Suite("first contact, systemd", "the README's quick start as a newcomer types it, on a fresh host with systemd",
+          "pytest_suite tests/first_contact -k systemd", lane="nodes"),
     # ---- after every other lane ----------------------------------------------------------------------------------
     Suite("machine untouched", "this machine's own registry stack unchanged by the tests, no test host left",
           "testhosts down --all && python3 tests/ci/machine.py compare", lane=LAST, needs_setup=False),
