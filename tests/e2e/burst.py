@@ -7,7 +7,9 @@ faster than the token server answers. Every answer but 429 reached
 docker_auth (``accepted``). Meanwhile, every half second, the real user logs
 in from the host's own address (and from a NEWCOMER address, which never
 logged in to the account): most of those logins come while the guesses are
-being refused.
+being refused. The guessing goes on past SECONDS until the real user has
+logged in REAL_LOGINS times (on a loaded machine a login can take a second),
+so that every one of those logins meets the attack.
 
 ``timing``: wrong passwords for a known account and logins of names that are
 no account, alternately, one at a time on a new connection each: their
@@ -24,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from e2e.stack import Stack
+
+REAL_LOGINS = 5
 
 
 def guesses(domain: str, ca: str, accounts: Sequence[str], seconds: float, clients: int, sources: Sequence[str],
@@ -61,8 +65,14 @@ def guesses(domain: str, ca: str, accounts: Sequence[str], seconds: float, clien
             if done.wait(0.5):
                 return
 
+    def attacking() -> bool:
+        elapsed = time.time() - started
+        # Bounded, so that a real user who never gets an answer ends the burst too.
+        waiting_for_real_user = real is not None and len(real_statuses) < REAL_LOGINS and elapsed < 4 * seconds
+        return elapsed < seconds or waiting_for_real_user
+
     def guesser() -> None:
-        while time.time() - started < seconds:
+        while attacking():
             guess(next(attempts))
 
     watcher = threading.Thread(target=real_user)

@@ -6,8 +6,9 @@ not running (a container, WSL, a CI runner), and one with systemd. The
 quick start's first command runs as written (`scripts/demo`); then what it
 printed: `docker login`, a push to the user's namespace, an anonymous pull
 of publicrepos/*, curl of /v2/ without --cacert (the CA is trusted
-system-wide), and the command again (site.yml changes nothing). On the host
-without systemd, the first run is killed midway and the command run again;
+system-wide). On the host without systemd, the first run is killed midway
+and the command run again, and once more after the checks (site.yml
+changes nothing);
 the README's second command runs after the demo, for the suite that proves
 it leaves this machine's registry alone; and `scripts/demo --remove` leaves
 nothing of the demo behind. No image registry is reachable here: the images
@@ -132,10 +133,12 @@ def test_a_newcomer_runs_the_quick_start(newcomer):
                     " [ \"$s\" = starting ] || break; sleep 1; done; echo $s").stdout.strip()
     assert audit == "healthy", audit
 
-    again = host.demo()
-    assert re.search(r"localhost\s+: ok=\d+\s+changed=0\s", again), again[-3000:]
-
     if kind == "plain":
+        # The second run changes nothing. Once is enough: on a host with
+        # systemd, site.yml's second run is the default scenario's idempotence.
+        again = host.demo()
+        assert re.search(r"localhost\s+: ok=\d+\s+changed=0\s", again), again[-3000:]
+
         # The README's second command beside the demo: the suite that proves the tests leave this machine's
         # registry as it was.
         tests = host.sh("cd %s && %s 'machine untouched' 2>&1" % (CLONE, quick_start()[1])).stdout
