@@ -98,6 +98,10 @@ CASES = {
         {"sovereign_registry_registry_http_secret": "tooshort"},
         "sovereign_registry_registry_http_secret is shorter than 32 characters",
     ),
+    "registry metrics ports overlapping the instances' ports": (
+        {"sovereign_registry_registry_metrics_port": 5001},
+        "instances' metrics ports that overlap their registry ports, from sovereign_registry_registry_port (5000) on",
+    ),
     "disk guard resumes below its threshold": (
         {"sovereign_registry_registry_disk_guard_min_free_mb": 4096, "sovereign_registry_registry_disk_guard_resume_free_mb": 1024},
         "sovereign_registry_registry_disk_guard_resume_free_mb (1024) at least as large",

@@ -29,6 +29,17 @@ molecule_test() {
   molecule_for "$scenario" test "$@"
 }
 
+# molecule_test_without_idempotence SCENARIO: the scenario's test hosts,
+# converge and verify, kept for the suites that share them (a later suite
+# runs site.yml a second time).
+molecule_test_without_idempotence() {
+  local scenario=$1
+  testhosts down "$scenario-$SOVEREIGN_REGISTRY_VERSION" >/dev/null 2>&1
+  rm -rf "$PWD/.cache/molecule/$scenario-$SOVEREIGN_REGISTRY_VERSION"
+  # converge creates and prepares the test hosts first.
+  molecule_for "$scenario" converge && molecule_for "$scenario" verify
+}
+
 # on_shared SCENARIO: the scenario's verify against the shared deployment
 # (SOVEREIGN_TEST_SHARED) instead of test hosts of its own.
 on_shared() {
