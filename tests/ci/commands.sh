@@ -18,14 +18,19 @@ molecule_for() {
     molecule "$action" -s "$scenario" "$@"
 }
 
+# molecule_reset SCENARIO: what an interrupted run left (test hosts,
+# Molecule's state, which would make it skip its create step) removed.
+molecule_reset() {
+  testhosts down "$1-$SOVEREIGN_REGISTRY_VERSION" >/dev/null 2>&1
+  rm -rf "$PWD/.cache/molecule/$1-$SOVEREIGN_REGISTRY_VERSION"
+}
+
 # molecule_test SCENARIO [ARG...]: the scenario's whole test sequence, from
-# nothing: what an interrupted run left (test hosts, Molecule's state, which
-# would make it skip its create step) is removed first.
+# nothing.
 molecule_test() {
   local scenario=$1
   shift
-  testhosts down "$scenario-$SOVEREIGN_REGISTRY_VERSION" >/dev/null 2>&1
-  rm -rf "$PWD/.cache/molecule/$scenario-$SOVEREIGN_REGISTRY_VERSION"
+  molecule_reset "$scenario"
   molecule_for "$scenario" test "$@"
 }
 
@@ -33,11 +38,9 @@ molecule_test() {
 # converge and verify, kept for the suites that share them (a later suite
 # runs site.yml a second time).
 molecule_test_without_idempotence() {
-  local scenario=$1
-  testhosts down "$scenario-$SOVEREIGN_REGISTRY_VERSION" >/dev/null 2>&1
-  rm -rf "$PWD/.cache/molecule/$scenario-$SOVEREIGN_REGISTRY_VERSION"
+  molecule_reset "$1"
   # converge creates and prepares the test hosts first.
-  molecule_for "$scenario" converge && molecule_for "$scenario" verify
+  molecule_for "$1" converge && molecule_for "$1" verify
 }
 
 # on_shared SCENARIO: the scenario's verify against the shared deployment
