@@ -105,3 +105,19 @@ def test_a_new_week_starts_a_new_file_and_old_ones_beyond_the_kept_weeks_go(trai
     rotated = sorted(path.name for path in trail.parent.glob("audit.log.*"))
     assert len(rotated) == 2 and all(name.startswith("audit.log.") and "-W" in name for name in rotated)
     assert json.loads(trail.read_text().splitlines()[-1])["user"] == "w1"
+
+
+def test_metrics_count_each_event_written_once_per_kind_never_per_user(trail):
+    receiver.EVENT_COUNTS.clear()
+    before = receiver.metrics()
+    assert 'sovereign_registry_audit_events_total{event="login_failed"} 0' in before
+    message = ["sovereign-docker-auth", [[1765000000, {"log": LOGIN}], [1765000001, {"log": FAILED}],
+                                         [1765000002, {"log": FAILED}]], {"chunk": "m1"}]
+    events, chunk = receiver.log_events(message)
+    receiver.write(events, chunk)
+    receiver.write(events, chunk)  # sent again after a lost acknowledgement: not counted twice
+    text = receiver.metrics()
+    assert 'sovereign_registry_audit_events_total{event="login"} 1' in text
+    assert 'sovereign_registry_audit_events_total{event="login_failed"} 2' in text
+    assert 'sovereign_registry_audit_events_total{event="push"} 0' in text
+    assert "alice" not in text and "bob" not in text

@@ -150,3 +150,28 @@ def test_an_unreadable_accounts_file_keeps_what_was_read(tmp_path):
     os.utime(path, (20.0, 20.0))
     assert accounts.stand_in("nobody", "/auth/auth", 12.0)["X-Login-Uri"] == "/auth/auth"
     assert accounts.names == frozenset(["admin"])
+
+
+def test_metrics_count_verdicts_and_answers_per_outcome_never_per_account(guard):
+    guard.answered(200, "alice", "10.0.0.1", 1.0)
+    guard.answered(401, "mallory", "10.0.0.2", 2.0)
+    guard.answered(401, "mallory", "10.0.0.2", 3.0)
+    guard.verdicts["throttled"] += 1
+    text = guard_module.metrics_text(guard, [True, False])
+    assert 'sovereign_registry_login_guard_answers_total{outcome="login"} 1' in text
+    assert 'sovereign_registry_login_guard_answers_total{outcome="wrong_password"} 2' in text
+    assert 'sovereign_registry_login_guard_verdicts_total{verdict="throttled"} 1' in text
+    assert 'sovereign_registry_docker_auth_up{docker_auth_instance="1"} 1' in text
+    assert 'sovereign_registry_docker_auth_up{docker_auth_instance="2"} 0' in text
+    assert "alice" not in text and "mallory" not in text and "10.0.0" not in text
+
+
+def test_an_instance_is_up_when_it_accepts_a_connection():
+    async def probe():
+        server = await asyncio.start_server(lambda reader, writer: writer.close(), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        listening = await guard_module.accepts(port)
+        server.close()
+        await server.wait_closed()
+        return listening, await guard_module.accepts(port)
+    assert asyncio.run(probe()) == (True, False)

@@ -8,6 +8,9 @@ only, and writes one JSON line per event to LOG_FILE (0600):
     pushed (push: user, client, repository, tag, digest) or deleted
     (delete). A notification is answered only once its events are written,
     and the registry sends it again until then. GET /health answers 200.
+    GET /metrics: the events written since the receiver started, per kind
+    (Prometheus text format: sovereign_registry_audit_events_total), which
+    counts tokens issued and failed logins per outcome, never per user.
   * FORWARD_PORT: docker_auth's log, sent by Docker's fluentd log driver
     (the Forward protocol, acknowledgements asked for): a token issued to a
     named account (login when it asked for no scope, as `docker login` does;
@@ -57,6 +60,8 @@ SCOPE = re.compile(r"\{(\w+) (\S*) (\S+) \[([^\]]*)\]\}")
 # sends again only what it sent last).
 TAIL_BYTES = 1 << 20
 
+# The kinds of event the trail holds.
+EVENT_KINDS = ("push", "delete", "login", "token", "login_failed")
 # One line of the trail, as JSON.
 Event = dict[str, object]
 # A decoded MessagePack value, of whatever shape its sender packed: the
@@ -74,6 +79,8 @@ class Settings(TypedDict, total=False):
 LOCK = threading.Lock()
 SETTINGS: Settings = {}
 WRITTEN_CHUNKS: set[str] = set()
+# Events written since start, per kind (push, delete, login, token, login_failed).
+EVENT_COUNTS: dict[str, int] = {}
 
 
 # ---- the trail ---------------------------------------------------------------------------------------------------
@@ -116,6 +123,8 @@ def write(events: list[Event], chunk: str | None = None) -> None:
         if events:
             rotate()
             append(SETTINGS["log_file"], [json.dumps(event, sort_keys=True) for event in events])
+            for event in events:
+                EVENT_COUNTS[str(event.get("event"))] = EVENT_COUNTS.get(str(event.get("event")), 0) + 1
             if chunk is not None:
                 WRITTEN_CHUNKS.add(chunk)
 
@@ -155,6 +164,17 @@ def registry_events(envelope: dict[str, Any]) -> list[Event]:
     return out
 
 
+def metrics() -> str:
+    """The counts in Prometheus' text format; every kind from the start, so that a rate is there before the first."""
+    with LOCK:
+        counts = dict(EVENT_COUNTS)
+    lines = ["# HELP sovereign_registry_audit_events_total Events written to the audit trail since the receiver started.",
+             "# TYPE sovereign_registry_audit_events_total counter"]
+    for kind in sorted(set(EVENT_KINDS) | set(counts)):
+        lines.append('sovereign_registry_audit_events_total{event="%s"} %d' % (kind, counts.get(kind, 0)))
+    return "\n".join(lines) + "\n"
+
+
 class Notifications(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (the http.server interface)
         try:
@@ -168,6 +188,14 @@ class Notifications(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/metrics":
+            body = metrics().encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path != "/health":
             self.send_error(404)
             return

@@ -13,7 +13,10 @@ Runs in a container of its own (the docker_auth role's), listening on
     account parameter): the same request as the decoy account, whose
     bcrypt hash (at the people's cost) matches no password, so that
     docker_auth spends the same time on it as on a wrong password and answers
-    the same. GET /health answers 200.
+    the same. GET /health answers 200. GET /metrics answers in Prometheus'
+    text format: the guard's verdicts and the answers nginx fed it, per
+    outcome (never per account or address), and whether each docker_auth
+    instance (DOCKER_AUTH_PORTS) accepts a connection, tried then.
   * FEED_PORT, UDP: nginx's access log of those token requests (syslog, one
     JSON object per request: status, address, account): 200 is a login, 401
     a wrong password.
@@ -54,6 +57,10 @@ MAX_REQUEST = 16384
 # loopback: an entry lost is taken as a failure for this long).
 IN_FLIGHT_SECONDS = 60.0
 SWEEP_SECONDS = 10.0
+# How long a docker_auth instance has to accept a connection when asked for the metrics.
+PROBE_SECONDS = 1.0
+# nginx's answers to token requests with a password, by what they mean.
+ANSWERS = {200: "login", 401: "wrong_password", 429: "throttled"}
 
 
 class Settings(TypedDict):
@@ -69,6 +76,7 @@ class Settings(TypedDict):
     remember_seconds: float
     max_hold_seconds: float
     max_keys: int
+    docker_auth_ports: list[int]
 
 
 @dataclass
@@ -139,6 +147,9 @@ class Guard:
         self.known: collections.OrderedDict[Key, float] = collections.OrderedDict()
         self.pending: dict[Key, collections.deque[float]] = {}
         self.changed = asyncio.Event()
+        # What the guard said and heard since it started, per outcome.
+        self.verdicts: collections.Counter[str] = collections.Counter()
+        self.answers: collections.Counter[str] = collections.Counter()
 
     def keys(self, account: str, address: str) -> list[tuple[Key, int]]:
         return [(("pair", account, address), self.settings["pair_failures"]),
@@ -167,6 +178,7 @@ class Guard:
 
     def answered(self, status: int, account: str, address: str, now: float) -> None:
         """nginx's answer to a token request with a password: a login (200), a wrong password (401), or neither."""
+        self.answers[ANSWERS.get(status, "other")] += 1
         keys = self.keys(account, address)
         queue = self.pending.get((account, address))
         judged_alone = not queue
@@ -291,6 +303,43 @@ def answer(status: int, reason: str, headers: dict[str, str] | None = None) -> b
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+async def accepts(port: int) -> bool:
+    """Whether a docker_auth instance on this loopback port accepts a connection within PROBE_SECONDS."""
+    try:
+        _reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), PROBE_SECONDS)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
+def metrics_text(guard: Guard, instances_up: list[bool]) -> str:
+    """The guard's counts and the docker_auth instances' state, in Prometheus' text format."""
+    lines = ["# HELP sovereign_registry_login_guard_verdicts_total Token requests with a password the guard was asked "
+             "about, by verdict (throttled: answered 429, docker_auth never saw the guess).",
+             "# TYPE sovereign_registry_login_guard_verdicts_total counter"]
+    lines += ['sovereign_registry_login_guard_verdicts_total{verdict="%s"} %d' % (verdict, guard.verdicts[verdict])
+              for verdict in ("passed", "throttled")]
+    lines += ["# HELP sovereign_registry_login_guard_answers_total nginx's answers to token requests with a password, "
+              "by outcome.",
+              "# TYPE sovereign_registry_login_guard_answers_total counter"]
+    lines += ['sovereign_registry_login_guard_answers_total{outcome="%s"} %d' % (outcome, guard.answers[outcome])
+              for outcome in sorted(set(ANSWERS.values()) | {"other"})]
+    lines += ["# HELP sovereign_registry_docker_auth_up Whether the docker_auth instance accepts a connection "
+              "on its loopback port.",
+              "# TYPE sovereign_registry_docker_auth_up gauge"]
+    lines += ['sovereign_registry_docker_auth_up{docker_auth_instance="%d"} %d' % (number, up)
+              for number, up in enumerate(instances_up, start=1)]
+    return "\n".join(lines) + "\n"
+
+
+async def metrics(guard: Guard) -> bytes:
+    instances_up = await asyncio.gather(*(accepts(port) for port in guard.settings["docker_auth_ports"]))
+    body = metrics_text(guard, list(instances_up)).encode()
+    head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %d\r\n\r\n" % len(body)
+    return head.encode("latin-1") + body
+
+
 async def check(guard: Guard, accounts: Accounts, headers: dict[str, str]) -> bytes:
     account = basic_account(headers.get("authorization", ""))
     if account is None:
@@ -301,9 +350,11 @@ async def check(guard: Guard, accounts: Accounts, headers: dict[str, str]) -> by
         now = time.monotonic()
         kind, seconds = guard.verdict(account, address, now)
         if kind == "pass":
+            guard.verdicts["passed"] += 1
             guard.let_through(account, address, now)
             return answer(204, "No Content", accounts.stand_in(account, headers.get("x-original-uri", ""), time.time()))
         if kind == "throttle" or now >= deadline:
+            guard.verdicts["throttled"] += 1
             return answer(403, "Forbidden", {"Retry-After": str(max(1, math.ceil(seconds)))})
         changed = guard.changed
         try:
@@ -335,6 +386,8 @@ async def serve_http(guard: Guard, accounts: Accounts, reader: asyncio.StreamRea
                     writer.write(answer(204, "No Content"))
             elif path == "/health":
                 writer.write(answer(200, "OK"))
+            elif path == "/metrics":
+                writer.write(await metrics(guard))
             else:
                 writer.write(answer(404, "Not Found"))
             await writer.drain()
@@ -402,7 +455,8 @@ def settings_of(text: str) -> Settings:
         "address_failures": int(given["address_failures"]),
         "first_wait": float(given["first_wait"]), "max_wait": float(given["max_wait"]),
         "forget_seconds": float(given["forget_seconds"]), "remember_seconds": float(given["remember_seconds"]),
-        "max_hold_seconds": float(given["max_hold_seconds"]), "max_keys": int(given["max_keys"])}
+        "max_hold_seconds": float(given["max_hold_seconds"]), "max_keys": int(given["max_keys"]),
+        "docker_auth_ports": [int(port) for port in given.get("docker_auth_ports", [])]}
     return settings
 
 
