@@ -121,4 +121,17 @@ changelog() {
   antsibull-changelog lint && antsibull-changelog generate && git diff --exit-code -- CHANGELOG.md
 }
 
+# alert_rules: the alert rules checked and their unit tests run by promtool,
+# taken from the distribution's prometheus package (not installed: no
+# Prometheus starts on this machine).
+alert_rules() {
+  local promtool=.cache/promtool/usr/bin/promtool
+  if [ ! -x "$promtool" ]; then
+    rm -rf .cache/promtool && mkdir -p .cache/promtool || return 1
+    (cd .cache/promtool && apt-get download prometheus >/dev/null && dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool) || return 1
+  fi
+  "$promtool" check rules roles/prometheus/files/sovereign-registry-alerts.yml &&
+    "$promtool" test rules tests/alerts/sovereign-registry-alerts.test.yml
+}
+
 pytest_suite() { python -m pytest -q -s -p no:cacheprovider "$@"; }
