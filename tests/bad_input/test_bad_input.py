@@ -115,6 +115,10 @@ CASES = {
                                          "password": "upstream-password-0123"}]},
         "sovereign_registry_mirrors[0] (hub): nobody may pull through this mirror: give pull_accounts",
     ),
+    "monitoring host given by name": (
+        {"sovereign_registry_metrics_allow": ["monitor1.example.org"]},
+        'sovereign_registry_metrics_allow: "monitor1.example.org" is not an IP address or CIDR range',
+    ),
     "refusal message nginx cannot quote": (
         {"sovereign_registry_nginx_refusal_storage_low_message": "disk full, call $ADMIN"},
         "may not contain a single quote, a $ or a backslash",

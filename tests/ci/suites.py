@@ -54,6 +54,8 @@ TABLE: List[Suite] = [
     Suite("mypy", "types of the collection's Python library and of the test library (mypy)", "typecheck", lane="checks",
           needs_setup=False),
     Suite("changelog", "changelog fragments and generated CHANGELOG.md", "changelog", lane="checks", needs_setup=False),
+    Suite("alert rules", "the alert rules checked and unit-tested (promtool check rules, promtool test rules)",
+          "alert_rules", lane="checks", needs_setup=False),
     # Retention and GC on the bare registry of each version (integration), the ACL simulator against the real
     # docker_auth (differential).
     Suite("integration", "integration on a test host: certificates, expiry, rotation refusals; retention and garbage "
@@ -64,7 +66,8 @@ TABLE: List[Suite] = [
           "molecule_test ldap", versions=FIRST, lane="checks"),
     # ---- one shared deployment per registry version; version-free scenarios where the lanes end together ------
     Suite("default {version}", "molecule default, registry {version}: test hosts, converge, idempotence, verify from a "
-          "client host", "molecule_test default --destroy never", versions=FIRST, deployment=STACK, creates=True,
+          "client host and a monitoring host", "SOVEREIGN_TEST_MONITORING_HOST=monitor:prometheus_servers "
+          "molecule_test default --destroy never", versions=FIRST, deployment=STACK, creates=True,
           lane="stack-{version}"),
     # Its second site.yml run is the users suite's last step (zero changed, after onboarding and offboarding), on
     # the same deployment: it is not run twice.
@@ -86,6 +89,11 @@ TABLE: List[Suite] = [
           "on_shared mirror", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     Suite("security", "molecule security: hardening, TLS, limits, canaries and the audit trail, registry {version}",
           "on_shared security", versions=FIRST, deployment=STACK, lane="stack-{version}"),
+    # 3.1.1's deployment has the monitoring host (prometheus_servers).
+    Suite("monitoring", "molecule monitoring: Prometheus on a monitoring host scrapes every metrics endpoint, another "
+          "host gets 403; a certificate expiring in 5 days, the storage past the disk guard's threshold and a registry "
+          "instance stopped each fire their alert, and clear (registry {version})",
+          "on_shared monitoring", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     Suite("benchmark smoke", "benchmark still works (scripts/benchmark --smoke on the shared deployment: every "
           "measurement, small sizes, figures not judged)", "python3 tests/benchmark/run.py --smoke --deployment $SOVEREIGN_TEST_SHARED",
           versions=("2.8", "3.1.1"), once=True, deployment=STACK, lane="stack-{version}"),
