@@ -22,7 +22,7 @@ except ImportError:
                                     ".cache", "collections"))
 
 # pylint: disable=wrong-import-position
-from e2e import api, bench, burst, conformance, docker_cli, hardening, images, load, loops, ports, scaleout  # noqa: E402
+from e2e import api, bench, burst, conformance, docker_cli, faults, hardening, images, load, loops, ports, scaleout  # noqa: E402
 from e2e.stack import Stack, read_secret  # noqa: E402
 
 Handler = Callable[[argparse.Namespace], Any]
@@ -132,11 +132,32 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=0.5)
     p.add_argument("--phase-file")
 
-    p = command("docker-pull-loop", lambda a: loops.docker_pull_loop(a.image, a.stop_file, a.interval),
+    p = command("docker-pull-loop", lambda a: loops.docker_pull_loop(a.image, a.stop_file, a.interval, a.phase_file),
                 "docker pull and docker rmi of IMAGE until STOP_FILE exists")
     p.add_argument("image")
     p.add_argument("stop_file")
     p.add_argument("--interval", type=float, default=0, help="seconds from one pull's start to the next's, at least")
+    p.add_argument("--phase-file", help="each pull counted in the phase this file names when it begins")
+
+    p = command("docker-push-loop", lambda a: faults.docker_push_loop(a.repository, a.stop_file, a.workdir, a.interval,
+                                                                      a.phase_file),
+                "docker build and push of a new small image to REPOSITORY (HOST/NAME) until STOP_FILE exists")
+    p.add_argument("repository")
+    p.add_argument("stop_file")
+    p.add_argument("workdir")
+    p.add_argument("--interval", type=float, default=0, help="seconds from one push's start to the next's, at least")
+    p.add_argument("--phase-file", help="each push counted in the phase this file names when it begins")
+
+    p = command("fault-table", lambda a: faults.table(a.timeline, a.loops),
+                "one row per fault of TIMELINE (JSON lines) from the loops' results (JSON files): requests, failed "
+                "pulls, logins and pushes, pushes that succeeded on a retry, recovery")
+    p.add_argument("timeline")
+    p.add_argument("loops", nargs="+", metavar="KIND=FILE", help="pull=, push= or api= and a loop's result file")
+
+    p = command("audit-missing", lambda a: faults.audit_missing(a.trail, a.pushed),
+                "the pushes of PUSHED (JSON: {host/repository:tag: digest}) with no push event in the audit TRAIL")
+    p.add_argument("trail")
+    p.add_argument("pushed")
 
     p = command("reads-loop", lambda a: loops.reads_loop(_stack(a), a.repository, a.tag, a.count, a.stop_file, a.user,
                                                          _password(a)),

@@ -16,11 +16,18 @@ def docker(*args: str, stdin: Optional[str] = None) -> Tuple[int, str]:
     return proc.returncode, proc.stdout + proc.stderr
 
 
+def retries(out: str) -> int:
+    """How many times docker fetched or sent a layer again: it counts down to each retry a second at a time
+    ("Retrying in 5 seconds", ... "Retrying in 1 second")."""
+    return out.count("Retrying in 1 second")
+
+
 def push(ref: str) -> Dict[str, Any]:
     """Push a local image: exit code, the digest docker printed, its output, whether a layer was there already."""
     rc, out = docker("push", ref)
     match = DIGEST.search(out)
     return {"rc": rc, "digest": match.group(1) if match else None, "output": out.strip()[-600:],
+            "retries": retries(out),
             "layer_already_existed": "Layer already exists" in out}
 
 

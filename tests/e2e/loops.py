@@ -17,13 +17,14 @@ import threading
 import time
 from typing import Any, Dict, List, Optional
 
+from e2e import docker_cli
 from e2e.images import Pusher
 from e2e.stack import ACCEPT_MANIFEST, Stack
 
 MODES = ("user-pull", "anonymous-pull", "push", "login")
 
 
-def _phase(phase_file: Optional[str]) -> str:
+def phase_of(phase_file: Optional[str]) -> str:
     """The phase the scenario wrote last (rotation: before, during, after...); one phase without a file."""
     if not phase_file:
         return "all"
@@ -43,7 +44,7 @@ def client_loop(stack: Stack, mode: str, repository: str, user: Optional[str], p
     deadline = time.time() + max_seconds
     number = 0
     while not os.path.exists(stop_file) and time.time() < deadline:
-        phase = _phase(phase_file)
+        phase = phase_of(phase_file)
         number += 1
         started = time.time()
         counts[phase]["total"] += 1
@@ -67,23 +68,27 @@ def client_loop(stack: Stack, mode: str, repository: str, user: Optional[str], p
     return dict(counts)
 
 
-def docker_pull_loop(image: str, stop_file: str, interval: float = 0) -> Dict[str, Any]:
+def docker_pull_loop(image: str, stop_file: str, interval: float = 0, phase_file: Optional[str] = None) -> Dict[str, Any]:
     """docker pull, docker rmi, again (a pull starting INTERVAL s after the one before at the earliest), until
-    STOP_FILE exists: pulls, failures (began, seconds), layer retries."""
-    pulls, failed, retries, errors = 0, [], 0, []
+    STOP_FILE exists: pulls, failures (began, seconds), layer retries, and each pull's [phase, ok, layer retries]
+    (the phase PHASE_FILE named when it began)."""
+    pulls, failed, retries, errors, each = 0, [], 0, [], []
     started = time.time()
     while not os.path.exists(stop_file):
         time.sleep(max(0.0, started + pulls * interval - time.time()))
+        phase = phase_of(phase_file)
         began = time.time()
         proc = subprocess.run(["docker", "pull", image], capture_output=True, text=True, check=False)
         pulls += 1
-        retries += proc.stdout.count("Retrying in") + proc.stderr.count("Retrying in")
+        retried = docker_cli.retries(proc.stdout + proc.stderr)
+        retries += retried
+        each.append([phase, proc.returncode == 0, retried])
         if proc.returncode != 0:
             failed.append([began, time.time() - began])
-            errors.append("%.1f s: %s" % (began - started, proc.stderr.strip()[-300:]))
+            errors.append("%.1f s (%s): %s" % (began - started, phase, proc.stderr.strip()[-300:]))
         subprocess.run(["docker", "image", "rm", image], capture_output=True, check=False)
     return {"pulls": pulls, "failed": failed, "layer_retries": retries, "seconds": round(time.time() - started, 1),
-            "errors": errors[:5]}
+            "errors": errors[:5], "each": each}
 
 
 def reads_at_once(stack: Stack, repository: str, tag: str, count: int, user: str, password: str) -> List[List[Any]]:

@@ -15,6 +15,10 @@ SSH, with the collection installed from its tarball.
   testhosts.py ssh NAME HOST [COMMAND]    a shell (or a command) on a test host
   testhosts.py kill NAME HOST             kill a test host hard (a node dying): docker kill
   testhosts.py start NAME HOST            start a killed test host again, wait until it booted
+  testhosts.py reboot NAME HOST           shut a test host down cleanly (as a reboot after a kernel
+                                          update does) and start it again, wait until it booted
+  testhosts.py cut NAME HOST              cut a test host's network (no clean stop: its packets
+                                          go nowhere); mend NAME HOST joins it again, same address
   testhosts.py replace NAME HOST          destroy a test host, disks and all, and start a fresh one in
                                           its place (same name and address)
   testhosts.py list                       the test hosts and networks of this checkout
@@ -330,10 +334,15 @@ def address_of(name: str, host: str) -> str:
     return address
 
 
+def real_name(name: str) -> str:
+    """The deployment whose hosts NAME names (a shared deployment's alias: the one it shares)."""
+    return os.path.basename(os.readlink(state_dir(name))) if os.path.islink(state_dir(name)) else name
+
+
 def power(command: str, name: str, host: str) -> None:
     """Kill a test host hard (no shutdown: its services get no word), or start it again and wait for its boot;
     pause one (every process frozen: its connections open, nothing answered), or let it go on."""
-    real = os.path.basename(os.readlink(state_dir(name))) if os.path.islink(state_dir(name)) else name
+    real = real_name(name)
     run("docker", command, container(real, host))
     if command == "start":
         started = time.time()
@@ -343,10 +352,30 @@ def power(command: str, name: str, host: str) -> None:
         log("%s: %s %s" % (name, host, {"kill": "killed", "pause": "frozen", "unpause": "going on"}[command]))
 
 
+def reboot(name: str, host: str) -> None:
+    """A clean reboot: systemd shuts the host down (the image's stop signal, SIGRTMIN+3), then it boots again."""
+    real = real_name(name)
+    started = time.time()
+    run("docker", "stop", "--time", "120", container(real, host))
+    log("%s: %s shut down in %.1f s" % (name, host, time.time() - started))
+    power("start", name, host)
+
+
+def network(name: str, host: str, connect: bool) -> None:
+    """Cut a test host off its deployment's network, or join it again at its address."""
+    real = real_name(name)
+    net = "sovereign-test-%s-%s" % (OWNER, real)
+    if connect:
+        run("docker", "network", "connect", "--ip", address_of(name, host), net, container(real, host))
+    else:
+        run("docker", "network", "disconnect", "--force", net, container(real, host))
+    log("%s: %s %s" % (name, host, "on the network again" if connect else "cut off the network"))
+
+
 def replace(name: str, host: str) -> None:
     """Destroy a test host, its disks too (a server lost), and start a fresh one in its place: same name, address,
     network and SSH key, nothing of the old one's."""
-    real = os.path.basename(os.readlink(state_dir(name))) if os.path.islink(state_dir(name)) else name
+    real = real_name(name)
     old = json.loads(run("docker", "inspect", container(real, host)).stdout)[0]
     network = next(iter(old["NetworkSettings"]["Networks"]))
     started = time.time()
@@ -380,7 +409,7 @@ def main(argv: List[str]) -> int:
     p_ssh.add_argument("name")
     p_ssh.add_argument("host")
     p_ssh.add_argument("remote", nargs=argparse.REMAINDER)
-    for command in ("kill", "start", "pause", "unpause", "replace"):
+    for command in ("kill", "start", "pause", "unpause", "replace", "reboot", "cut", "mend"):
         p_power = sub.add_parser(command)
         p_power.add_argument("name")
         p_power.add_argument("host")
@@ -407,6 +436,10 @@ def main(argv: List[str]) -> int:
         power(args.command, args.name, args.host)
     elif args.command == "replace":
         replace(args.name, args.host)
+    elif args.command == "reboot":
+        reboot(args.name, args.host)
+    elif args.command in ("cut", "mend"):
+        network(args.name, args.host, args.command == "mend")
     elif args.command == "ssh":
         address = address_of(args.name, args.host)
         os.execvp("ssh", ["ssh", "-i", os.path.join(state_dir(args.name), "id_ed25519"), *SSH_OPTIONS,
