@@ -103,7 +103,12 @@ TABLE: List[Suite] = [
     # ---- test hosts of their own --------------------------------------------------------------------------------
     Suite("scaleout", "molecule scaleout: two registry nodes on S3 behind HAProxy, an upload across them, a node killed "
           "under a pull loop, garbage collection across them, registry {version}",
-          "molecule_test scaleout", versions=FIRST, lane="nodes"),
+          "molecule_test scaleout --destroy never", versions=FIRST, deployment="scaleout-{version}", creates=True,
+          lane="nodes"),
+    Suite("faults, scale-out", "molecule faults on the scaleout hosts: a docker_auth and a registry instance of a node "
+          "killed, redis and the S3 store each stopped for 60 s, a node's network cut, a node rebooted, under docker "
+          "pulls and pushes; each row held to its bound, every push read back (registry {version})",
+          "on_shared faults", versions=FIRST, deployment="scaleout-{version}", lane="nodes"),
     Suite("readme", "README's real-server steps, verbatim, on fresh test hosts", "pytest_suite tests/readme", lane="nodes"),
     # From registry 2.8 (the previous release deployed it) to 3.1.1; the drill then restores the 3.1.1 server.
     Suite("upgrade", "molecule upgrade: the previous release (molecule/upgrade/vars/release.yml, built from git "
@@ -113,6 +118,11 @@ TABLE: List[Suite] = [
     Suite("drill", "molecule drill: a backup while pushes go on, the registry server destroyed, restored onto a fresh "
           "host; every image byte for byte, an old token, old passwords, site.yml changed=0",
           "on_shared drill", versions=("2.8",), deployment="upgrade-{version}", lane="upgrade"),
+    # The upgraded and restored server (registry 3.1.1 by then), with its storage on disk: it survives a reboot.
+    Suite("faults, single host", "molecule faults on the restored server: each docker_auth and registry instance "
+          "killed, nginx reloaded and restarted during a large upload, the audit receiver killed, the host rebooted, "
+          "under docker pulls and pushes; each row held to its bound, every push read back and in the audit trail",
+          "on_shared faults", versions=("2.8",), deployment="upgrade-{version}", lane="upgrade"),
     Suite("first contact", "the README's quick start as a newcomer types it, on a fresh host without systemd (the demo "
           "killed midway and run again, scripts/test beside it, --remove)", "pytest_suite tests/first_contact -k plain",
           lane="checks"),
