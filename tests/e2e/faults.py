@@ -15,7 +15,7 @@ import time
 from typing import Any, Dict, List, Set, Tuple
 
 from e2e.docker_cli import docker, push
-from e2e.loops import phase_of
+from e2e.loops import counted_phase, phase_of
 
 COLUMNS = ("requests", "failed_pulls", "failed_logins", "failed_pushes", "pushes_retried")
 
@@ -43,6 +43,7 @@ def docker_push_loop(repository: str, stop_file: str, workdir: str, interval: fl
         phase = phase_of(phase_file)
         began = time.time()
         result = push(ref)
+        phase = counted_phase(phase, phase_of(phase_file))
         pushes.append({"phase": phase, "ref": ref, "ok": result["rc"] == 0 and bool(result["digest"]),
                        "digest": result["digest"], "retries": result["retries"], "seconds": round(time.time() - began, 1),
                        "error": "" if result["rc"] == 0 else result["output"][-300:]})

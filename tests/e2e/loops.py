@@ -22,6 +22,8 @@ from e2e.images import Pusher
 from e2e.stack import ACCEPT_MANIFEST, Stack
 
 MODES = ("user-pull", "anonymous-pull", "push", "login")
+# The phase between faults (molecule/faults).
+CALM = "calm"
 
 
 def phase_of(phase_file: Optional[str]) -> str:
@@ -35,6 +37,12 @@ def phase_of(phase_file: Optional[str]) -> str:
         return "setup"
 
 
+def counted_phase(began: str, ended: str) -> str:
+    """The phase a request counts in: the one it began in; but one that began in the calm between faults and
+    ended in a fault counts in that fault (the fault struck while it was under way)."""
+    return ended if began == CALM else began
+
+
 def client_loop(stack: Stack, mode: str, repository: str, user: Optional[str], password: Optional[str],
                 stop_file: str, max_seconds: float, interval: float, phase_file: Optional[str] = None) -> Dict[str, Any]:
     """{phase: {total, failed, errors}}; an iteration starts INTERVAL s after the one before at the earliest,
@@ -44,10 +52,10 @@ def client_loop(stack: Stack, mode: str, repository: str, user: Optional[str], p
     deadline = time.time() + max_seconds
     number = 0
     while not os.path.exists(stop_file) and time.time() < deadline:
-        phase = phase_of(phase_file)
+        began = phase_of(phase_file)
         number += 1
         started = time.time()
-        counts[phase]["total"] += 1
+        error = None
         try:
             client = stack.registry(*credentials)
             if mode == "login":
@@ -61,9 +69,13 @@ def client_loop(stack: Stack, mode: str, repository: str, user: Optional[str], p
                 client.call("GET", "/v2/%s/manifests/1" % repository, "repository:%s:pull" % repository,
                             {"Accept": ACCEPT_MANIFEST})
         except Exception as exc:  # pylint: disable=broad-except  # every failure counts, whatever it is
+            error = str(exc)[:200]
+        phase = counted_phase(began, phase_of(phase_file))
+        counts[phase]["total"] += 1
+        if error is not None:
             counts[phase]["failed"] += 1
             if len(counts[phase]["errors"]) < 20:
-                counts[phase]["errors"].append("%.3f %s" % (time.time(), str(exc)[:200]))
+                counts[phase]["errors"].append("%.3f %s" % (time.time(), error))
         time.sleep(max(0.0, started + interval - time.time()))
     return dict(counts)
 
@@ -79,6 +91,7 @@ def docker_pull_loop(image: str, stop_file: str, interval: float = 0, phase_file
         phase = phase_of(phase_file)
         began = time.time()
         proc = subprocess.run(["docker", "pull", image], capture_output=True, text=True, check=False)
+        phase = counted_phase(phase, phase_of(phase_file))
         pulls += 1
         retried = docker_cli.retries(proc.stdout + proc.stderr)
         retries += retried
