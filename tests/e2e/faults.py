@@ -15,7 +15,7 @@ import time
 from typing import Any, Dict, List, Set, Tuple
 
 from e2e.docker_cli import docker, push
-from e2e.loops import counted_phase, phase_of
+from e2e.loops import CALM, counted_phase, phase_of
 
 COLUMNS = ("requests", "failed_pulls", "failed_logins", "failed_pushes", "pushes_retried")
 
@@ -98,7 +98,7 @@ def table(timeline: str, loops: List[str]) -> Dict[str, Any]:
         faults = [json.loads(line) for line in handle if line.strip()]
     counted, errors = _counted(loops)
     rows = []
-    for fault in faults + [{"fault": "calm", "recovery": None, "note": "between the faults"}]:
+    for fault in faults + [{"fault": CALM, "recovery": None, "note": "between the faults"}]:
         rows.append(dict(counted.get(fault["fault"], dict.fromkeys(COLUMNS, 0)), fault=fault["fault"],
                          recovery=fault["recovery"], note=fault.get("note", ""),
                          errors=errors.get(fault["fault"], [])[:5]))
