@@ -5,8 +5,11 @@ scripts/demo made, say) must come through a test run untouched, and one that
 was not there must not appear: `snapshot` (before the first suite) records
 the stack's paths (every file's size, mode and modification time, a hash of
 each small file), the nginx site and the Docker containers of this machine
-that are not test hosts, with when each started; `compare` (after the last
-suite) takes the same picture and fails on any difference.
+that are not test hosts, each by its image and id (a deployment creates them
+anew), once two pictures 5 s apart agree; not what the stack writes as it
+runs (the registry's storage, the disk guard's switch). `compare` (after
+the last suite) takes the same picture and fails on any difference, naming
+the first ones on its FAILED line.
 
   python3 tests/ci/machine.py snapshot | compare
 """
@@ -18,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any, Dict, List
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,8 +29,11 @@ BEFORE = os.path.join(REPO, ".cache", "test-logs", "machine-before.json")
 # The stack's own paths on a host the collection deployed (their defaults),
 # and the nginx site; also whatever scripts/demo leaves beside them.
 PATHS = ["/etc/sovereign-registry", "/var/lib/sovereign-registry", "/etc/nginx/conf.d/sovereign-registry.conf"]
-# The registry's storage changes when someone pushes to it; the tests never do.
 SMALL = 1 << 20
+# What the stack itself writes as it runs: the registry's storage (someone
+# pushed; the tests never push to this machine) and the disk guard's switch
+# (this machine's disk filled up, by the tests' images too). Not watched.
+RUNTIME = ("/var/lib/sovereign-registry/registry", "/var/lib/sovereign-registry/switches")
 
 
 def _file(path: str) -> Dict[str, Any]:
@@ -45,13 +52,20 @@ def paths() -> Dict[str, Any]:
             continue
         found[top] = _file(top)
         for root, directories, files in os.walk(top):
+            directories[:] = [name for name in directories if os.path.join(root, name) not in RUNTIME]
             for name in directories + files:
                 found[os.path.join(root, name)] = _file(os.path.join(root, name))
+    # A directory's modification time is its entries': the runtime ones' too.
+    for path in RUNTIME:
+        parent = os.path.dirname(path)
+        if parent in found:
+            found[parent].pop("mtime", None)
     return found
 
 
 def containers() -> Dict[str, str]:
-    """{name: image and start time} of this machine's containers that are not test hosts."""
+    """{name: image and container id} of this machine's containers that are not test hosts: a deployment creates
+    them anew; dockerd starting them again (at its own start, or after a crash) leaves both as they were."""
     names = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}\t{{.Labels}}"], capture_output=True,
                            text=True, check=False).stdout.splitlines()
     found = {}
@@ -59,7 +73,7 @@ def containers() -> Dict[str, str]:
         name, _tab, labels = line.partition("\t")
         if "sovereign.registry.testhost" in labels:
             continue
-        state = subprocess.run(["docker", "inspect", "--format", "{{.Config.Image}} {{.State.StartedAt}}", name],
+        state = subprocess.run(["docker", "inspect", "--format", "{{.Config.Image}} {{.Id}}", name],
                                capture_output=True, text=True, check=False).stdout.strip()
         found[name] = state
     return found
@@ -69,10 +83,23 @@ def picture() -> Dict[str, Any]:
     return {"paths": paths(), "containers": containers()}
 
 
+def settled_picture(apart: float = 5.0, most: int = 24) -> Dict[str, Any]:
+    """The picture once two taken APART seconds apart agree (at most MOST tries): scripts/test may have just started
+    dockerd, which starts a registry's containers again one by one, each with a new start time."""
+    before = picture()
+    for _try in range(most):
+        time.sleep(apart)
+        after = picture()
+        if after == before:
+            break
+        before = after
+    return before
+
+
 def snapshot() -> None:
     os.makedirs(os.path.dirname(BEFORE), exist_ok=True)
     with open(BEFORE, "w", encoding="utf-8") as handle:
-        json.dump(picture(), handle)
+        json.dump(settled_picture(), handle)
 
 
 def differences(before: Dict[str, Any], after: Dict[str, Any]) -> List[str]:
@@ -95,10 +122,11 @@ def compare() -> int:
     left = subprocess.run([sys.executable, os.path.join(REPO, "tests", "testhosts", "testhosts.py"), "list"],
                           capture_output=True, text=True, check=False).stdout.split()
     found = differences(before, after) + ["test host left: %s" % name for name in left]
-    for line in found[:50]:
-        print(line)
     if found:
-        print("this machine changed during the tests: %d difference(s)" % len(found))
+        # First, so that the runner's "why" line (tests/ci/runner.py, why_failed) carries the differences.
+        print("FAILED this machine changed during the tests: %d difference(s):" % len(found))
+        for line in found[:50]:
+            print(line)
         return 1
     print("this machine: %d path(s) of a registry stack and %d container(s) before the tests, the same after; "
           "no test host left" % (len(after["paths"]), len(after["containers"])))
