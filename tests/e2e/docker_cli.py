@@ -22,6 +22,23 @@ def retries(out: str) -> int:
     return out.count("Retrying in 1 second")
 
 
+def build_random(ref: str, context: str, size: int) -> None:
+    """docker build of REF: an image of one layer, a file of SIZE random bytes (its own digest every time).
+    Up to three attempts: Docker 20.10's builder can lose an image it just committed when another client of the same
+    daemon removes images at that moment ("unable to find image sha256:..."); a build is set-up, not what is proven."""
+    os.makedirs(context, exist_ok=True)
+    with open(os.path.join(context, "Dockerfile"), "w", encoding="utf-8") as handle:
+        handle.write("FROM scratch\nCOPY data /data\n")
+    with open(os.path.join(context, "data"), "wb") as handle:
+        handle.write(os.urandom(size))
+    out = ""
+    for _attempt in range(3):
+        code, out = docker("build", "-q", "-t", ref, context)
+        if code == 0:
+            return
+    raise SystemExit("docker build failed three times: %s" % out)
+
+
 def push(ref: str) -> Dict[str, Any]:
     """Push a local image: exit code, the digest docker printed, its output, whether a layer was there already."""
     rc, out = docker("push", ref)
@@ -36,16 +53,9 @@ def fill(registry: str, repository: str, directory: str, size_mb: int, most: int
     every digest pushed and the refusal (exit code and what docker printed)."""
     pushed: Dict[str, Optional[str]] = {}
     context = os.path.join(directory, "fill")
-    os.makedirs(context, exist_ok=True)
-    with open(os.path.join(context, "Dockerfile"), "w", encoding="utf-8") as handle:
-        handle.write("FROM scratch\nCOPY data /data\n")
     for number in range(1, most + 1):
         ref = "%s/%s:pr-%d" % (registry, repository, number)
-        with open(os.path.join(context, "data"), "wb") as handle:
-            handle.write(os.urandom(size_mb * 1024 * 1024))
-        rc, out = docker("build", "-q", "-t", ref, context)
-        if rc != 0:
-            raise SystemExit("docker build failed: %s" % out)
+        build_random(ref, context, size_mb * 1024 * 1024)
         result = push(ref)
         if result["rc"] != 0:
             return {"pushed": pushed, "refused": dict(ref=ref, **result)}

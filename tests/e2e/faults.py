@@ -14,7 +14,7 @@ import os
 import time
 from typing import Any, Dict, List, Set, Tuple
 
-from e2e.docker_cli import docker, push
+from e2e.docker_cli import build_random, docker, push
 from e2e.loops import CALM, counted_phase, phase_of
 
 COLUMNS = ("requests", "failed_pulls", "failed_logins", "failed_pushes", "pushes_retried")
@@ -26,20 +26,13 @@ def docker_push_loop(repository: str, stop_file: str, workdir: str, interval: fl
     tags p1, p2, ..., until STOP_FILE exists. Each push: phase, ok, the digest docker printed, its layer retries;
     PUSHED: {reference: digest} of every push docker said succeeded."""
     context = os.path.join(workdir, "push-loop")
-    os.makedirs(context, exist_ok=True)
-    with open(os.path.join(context, "Dockerfile"), "w", encoding="utf-8") as handle:
-        handle.write("FROM scratch\nCOPY data /data\n")
     pushes: List[Dict[str, Any]] = []
     pushed: Dict[str, str] = {}
     started = time.time()
     while not os.path.exists(stop_file):
         time.sleep(max(0.0, started + len(pushes) * interval - time.time()))
         ref = "%s:p%d" % (repository, len(pushes) + 1)
-        with open(os.path.join(context, "data"), "wb") as handle:
-            handle.write(os.urandom(256 * 1024))
-        code, out = docker("build", "-q", "-t", ref, context)
-        if code != 0:
-            raise SystemExit("docker build failed: %s" % out)
+        build_random(ref, context, 256 * 1024)
         phase = phase_of(phase_file)
         began = time.time()
         result = push(ref)
