@@ -113,7 +113,7 @@ typecheck() {
       roles/docker_auth/files/sovereign-registry-login-guard.py &&
     (cd tests && MYPYPATH=../.cache/collections mypy --config-file ../mypy.ini -p e2e -p ci \
       -m differential.directory_labels) &&
-    (cd tests && mypy --config-file ../mypy.ini testhosts/testhosts.py)
+    (cd tests && mypy --config-file ../mypy.ini testhosts/testhosts.py testhosts/image/sovereign_testhost_bytecode.py)
 }
 
 # The changelog fragments are valid and CHANGELOG.md is what they generate.
