@@ -6,8 +6,8 @@ was not there must not appear: `snapshot` (before the first suite) records
 the stack's paths (every file's size, mode and modification time, a hash of
 each small file), the nginx site and the Docker containers of this machine
 that are not test hosts, each by its image and id (a deployment creates them
-anew), once two pictures 5 s apart agree; not what the stack writes as it
-runs (the registry's storage, the disk guard's switch). `compare` (after
+anew); not what the stack writes as it runs (the registry's storage, the
+disk guard's switch). `compare` (after
 the last suite) takes the same picture and fails on any difference, naming
 the first ones on its FAILED line.
 
@@ -21,7 +21,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from typing import Any, Dict, List
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -83,23 +82,10 @@ def picture() -> Dict[str, Any]:
     return {"paths": paths(), "containers": containers()}
 
 
-def settled_picture(apart: float = 5.0, most: int = 24) -> Dict[str, Any]:
-    """The picture once two taken APART seconds apart agree (at most MOST tries): scripts/test may have just started
-    dockerd, which starts a registry's containers again one by one, each with a new start time."""
-    before = picture()
-    for _try in range(most):
-        time.sleep(apart)
-        after = picture()
-        if after == before:
-            break
-        before = after
-    return before
-
-
 def snapshot() -> None:
     os.makedirs(os.path.dirname(BEFORE), exist_ok=True)
     with open(BEFORE, "w", encoding="utf-8") as handle:
-        json.dump(settled_picture(), handle)
+        json.dump(picture(), handle)
 
 
 def differences(before: Dict[str, Any], after: Dict[str, Any]) -> List[str]:
