@@ -121,3 +121,22 @@ def test_metrics_count_each_event_written_once_per_kind_never_per_user(trail):
     assert 'sovereign_registry_audit_events_total{event="login_failed"} 2' in text
     assert 'sovereign_registry_audit_events_total{event="push"} 0' in text
     assert "alice" not in text and "bob" not in text
+
+
+def test_pushes_are_the_last_push_of_each_tag_across_the_rotated_weeks(trail):
+    def push(repository, tag, digest, user):
+        return {"time": "2026-12-0%sT10:00:00Z" % digest[-1], "event": "push", "user": user, "client": "10.0.0.5",
+                "repository": repository, "tag": tag, "digest": digest}
+
+    # An older week, rotated: tag 1 first pushed there, then again this week.
+    rotated = trail.parent / "audit.log.2026-W48"
+    rotated.write_text("".join(json.dumps(event) + "\n" for event in [
+        push("web/app", "1", "sha256:1", "alice"), push("web/app", "2", "sha256:2", "bob")]))
+    receiver.write([push("web/app", "1", "sha256:3", "carol"),
+                    # Another repository whose name contains this one's, an index child (no tag), a delete.
+                    push("web/app-old", "1", "sha256:4", "dave"), push("web/app", "", "sha256:5", "carol"),
+                    {"event": "delete", "user": "admin", "repository": "web/app", "tag": "2", "digest": "sha256:2"}])
+    found = receiver.pushes("web/app")
+    assert {tag: (event["user"], event["digest"]) for tag, event in found.items()} == {
+        "1": ("carol", "sha256:3"), "2": ("bob", "sha256:2")}
+    assert receiver.pushes("no/such") == {}

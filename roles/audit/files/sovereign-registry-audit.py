@@ -11,6 +11,9 @@ only, and writes one JSON line per event to LOG_FILE (0600):
     GET /metrics: the events written since the receiver started, per kind
     (Prometheus text format: sovereign_registry_audit_events_total), which
     counts tokens issued and failed logins per outcome, never per user.
+    GET /pushes?repository=NAME: the last push of each of its tags (time,
+    user, client, digest), for the repository browser, which shows them to
+    admins; loopback only, as the trail is the receiver's alone to read.
   * FORWARD_PORT: docker_auth's log, sent by Docker's fluentd log driver
     (the Forward protocol, acknowledgements asked for): a token issued to a
     named account (login when it asked for no scope, as `docker login` does;
@@ -40,6 +43,7 @@ import socketserver
 import struct
 import sys
 import threading
+import urllib.parse
 from collections.abc import Iterable
 from typing import Any, Literal, TypedDict
 
@@ -164,6 +168,27 @@ def registry_events(envelope: dict[str, Any]) -> list[Event]:
     return out
 
 
+def pushes(repository: str) -> dict[str, Event]:
+    """The last push of each tag of REPOSITORY, from the trail and its rotated weeks (for the repository
+    browser, which shows them to admins)."""
+    log_file = SETTINGS["log_file"]
+    files = sorted(glob.glob(log_file + ".*-W*")) + [log_file]
+    needle = '"repository": %s' % json.dumps(repository)
+    found: dict[str, Event] = {}
+    for path in files:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                for line in handle:
+                    if needle not in line:
+                        continue
+                    event = json.loads(line)
+                    if event.get("event") == "push" and event.get("repository") == repository and event.get("tag"):
+                        found[str(event["tag"])] = {key: event.get(key) for key in ("time", "user", "client", "digest")}
+        except FileNotFoundError:
+            continue
+    return found
+
+
 def metrics() -> str:
     """The counts in Prometheus' text format; every kind from the start, so that a rate is there before the first."""
     with LOCK:
@@ -187,14 +212,21 @@ class Notifications(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.end_headers()
 
+    def reply(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self) -> None:  # noqa: N802
-        if self.path == "/metrics":
-            body = metrics().encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+        path, _mark, query = self.path.partition("?")
+        if path == "/metrics":
+            self.reply(metrics().encode(), "text/plain; version=0.0.4")
+            return
+        if path == "/pushes":
+            repository = (urllib.parse.parse_qs(query).get("repository") or [""])[0]
+            self.reply(json.dumps(pushes(repository)).encode(), "application/json")
             return
         if self.path != "/health":
             self.send_error(404)
