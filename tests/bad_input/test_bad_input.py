@@ -73,6 +73,17 @@ CASES = {
         {"sovereign_registry_docker_auth_users": [{"name": "admin"}]},
         "sovereign_registry_docker_auth_users[0] (admin) password is missing: set one, from ansible-vault",
     ),
+    "a user named as the repository browser's account": (
+        {"sovereign_registry_docker_auth_users": GOOD_USERS + [{"name": "sovereign-browser", "password": "browser-pass-0123-x"}],
+         "sovereign_registry_docker_auth_acl": GOOD_ACL},
+        "sovereign_registry_docker_auth_users has a user named sovereign-browser, the account of the repository browser "
+        "(sovereign_registry_browser_account). Rename the user, or set sovereign_registry_browser_account to another name",
+    ),
+    "repository browser installed outside /usr": (
+        {"sovereign_registry_browser_script": "/opt/sovereign/browser.py"},
+        "sovereign_registry_browser_script=\"/opt/sovereign/browser.py\": the service's container runs it with the host's "
+        "Python from /usr",
+    ),
     "nobody to let in": (
         {"sovereign_registry_docker_auth_users": [], "sovereign_registry_docker_auth_anonymous": False},
         "docker_auth would refuse to start",

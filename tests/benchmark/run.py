@@ -17,7 +17,10 @@ and measures, all in this run:
   mirrors (molecule/resources/vars/mirrors.yml) and an upstream test host;
 - token path: tokens per second for a person (bcrypt cost 10), a CI account
   (its generated secret at cost 4), with reused connections, and anonymous,
-  against the bcrypt bound measured on this machine.
+  against the bcrypt bound measured on this machine;
+- repository browser: its API listing 1,000 repositories of 20 tags each for
+  the CI account (who may pull them all), a person and anonymous, and one
+  repository's view, against one login of the same account.
 
 Prints a table of ratios and writes it (Markdown) to FILE (default
 docs/benchmarks.md; with --smoke, .cache/benchmark/smoke.md). --smoke runs
@@ -56,8 +59,9 @@ TESTHOSTS = [sys.executable, os.path.join(REPO, "tests", "testhosts", "testhosts
 SERVER_CA = "/etc/sovereign-registry/tls/ca.crt"
 
 FULL = {"blob_mb": 1024, "rounds": 5, "big_mb": 5120, "layer_mb": 100, "mirror_mb": 256, "token_seconds": 15, "clients": 20,
-        "users": [10, 100, 500]}
-SMOKE = {"blob_mb": 8, "rounds": 1, "big_mb": 16, "layer_mb": 2, "mirror_mb": 4, "token_seconds": 2, "clients": 4, "users": [10]}
+        "users": [10, 100, 500], "browse": [1000, 20]}
+SMOKE = {"blob_mb": 8, "rounds": 1, "big_mb": 16, "layer_mb": 2, "mirror_mb": 4, "token_seconds": 2, "clients": 4, "users": [10],
+         "browse": [20, 5]}
 # The mirrors' test settings (an upstream test host, a docker.io mirror "hub" of it).
 MIRRORS = os.path.join(REPO, "molecule", "resources", "vars", "mirrors.yml")
 UPSTREAM_PLAY = os.path.join(REPO, "molecule", "resources", "upstream.yml")
@@ -230,6 +234,18 @@ def report(sizes, figures, smoke):
              "%.0f MB/s" % median(m["warm"]), "%.0f MB/s (the upstream, basic auth, HTTP)" % median(m["direct"]),
              median(m["warm"]) / median(m["direct"]), ">= 0.8"),
         ]
+    w = figures.get("browse")
+    if w:
+        login = median(w["seconds"]["login"])
+        for label, who in (("list_ci", "the CI account, who may pull them all"), ("list_human", "a person"),
+                           ("list_anonymous", "anonymous")):
+            rows.append(("repository browser: the list of %d repositories of %d tags, as %s (%d shown)" % (
+                w["repositories"], w["tags"], who, w["shown"][label]), "%.0f ms" % (median(w["seconds"][label]) * 1000),
+                "%.0f ms (one login: a token request of the CI account)" % (login * 1000),
+                median(w["seconds"][label]) / login, "< 1 s" if label == "list_ci" else ""))
+        rows.append(("repository browser: one repository's %d tags (digest, size, created, retention, pushers)"
+                     % w["shown"]["repository_tags"], "%.0f ms" % (median(w["seconds"]["repository"]) * 1000),
+                     "%.0f ms (one login)" % (login * 1000), median(w["seconds"]["repository"]) / login, ""))
     if c:
         rows.append(("converge rerun, %d users" % sizes["users"][-1], "%.1f s" % c["reruns"][-1][1],
                      "%.1f s (%d users)" % (c["reruns"][0][1], c["reruns"][0][0]), c["reruns"][-1][1] / c["reruns"][0][1], "<= 3"))
@@ -363,6 +379,9 @@ def measure(deployment, accounts, domain, sizes, figures, mirror=None):
     figures["bigblob"] = on_server(deployment, accounts, domain, "bigblob", sizes["big_mb"])
     log("docker push and pull of 5 layers of %d MiB" % sizes["layer_mb"])
     figures["image"] = on_server(deployment, accounts, domain, "image", sizes["layer_mb"])
+    log("repository browser: %d repositories of %d tags" % tuple(sizes["browse"]))
+    figures["browse"] = on_server(deployment, accounts, domain, "browse", sizes["browse"][0], sizes["browse"][1],
+                                  sizes["rounds"])
     log("token path: %d clients" % sizes["clients"])
     figures["tokens"] = on_server(deployment, accounts, domain, "tokens", sizes["token_seconds"], sizes["clients"])
 

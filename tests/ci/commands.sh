@@ -110,10 +110,11 @@ typecheck() {
   (cd .cache/collections && mypy --config-file ../../mypy.ini -p ansible_collections.sovereign.registry.plugins) &&
     # The receiver runs on the host's own Python: 3.10 at the oldest.
     mypy --config-file mypy.ini --python-version 3.10 roles/audit/files/sovereign-registry-audit.py \
-      roles/docker_auth/files/sovereign-registry-login-guard.py &&
+      roles/docker_auth/files/sovereign-registry-login-guard.py roles/browser/files/sovereign-registry-browser.py &&
     (cd tests && MYPYPATH=../.cache/collections mypy --config-file ../mypy.ini -p e2e -p ci \
       -m differential.directory_labels) &&
-    (cd tests && mypy --config-file ../mypy.ini testhosts/testhosts.py testhosts/image/sovereign_testhost_bytecode.py)
+    (cd tests && mypy --config-file ../mypy.ini testhosts/testhosts.py testhosts/image/sovereign_testhost_bytecode.py \
+      browser/drive.py)
 }
 
 # The changelog fragments are valid and CHANGELOG.md is what they generate.

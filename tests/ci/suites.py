@@ -100,6 +100,11 @@ TABLE: List[Suite] = [
     # Fills the storage and collects garbage: last on its deployment.
     Suite("storage {version}", "molecule storage: disk guard, retention and garbage collection, registry {version}",
           "on_shared storage", versions=BOTH, deployment=STACK, lane="stack-{version}"),
+    # After storage: its pr-* tags would be garbage that the storage scenario counts.
+    Suite("browser", "molecule browser: the repository browser in Debian's chromium (Selenium): anonymous sees the "
+          "public repositories only and never a private name, firstuser theirs with a multi-platform index, the pull "
+          "line works in docker pull, an admin sees who pushed, the CSP holds with no violation (registry {version})",
+          "on_shared browser", versions=FIRST, deployment=STACK, lane="stack-{version}"),
     # ---- test hosts of their own --------------------------------------------------------------------------------
     Suite("scaleout", "molecule scaleout: two registry nodes on S3 behind HAProxy, an upload across them, a node killed "
           "under a pull loop, garbage collection across them, registry {version}",

@@ -90,6 +90,8 @@ def _bench(args: argparse.Namespace) -> Any:
         return bench.image(int(numbers[0]))
     if args.measure == "mirror":
         return bench.mirror(int(numbers[0]), int(numbers[1]))
+    if args.measure == "browse":
+        return bench.browse(int(numbers[0]), int(numbers[1]), int(numbers[2]))
     return bench.tokens(numbers[0], int(numbers[1]))
 
 
@@ -271,7 +273,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token")
 
     p = command("bench", _bench, "one measurement of the benchmark, on the registry server")
-    p.add_argument("measure", choices=["data", "bigblob", "image", "mirror", "tokens"])
+    p.add_argument("measure", choices=["data", "bigblob", "image", "mirror", "tokens", "browse"])
     p.add_argument("numbers", nargs="+")
     return top
 

@@ -10,6 +10,10 @@
                             through the anonymous mirror BENCH_MIRROR of it, cold and warm
   tokens SECONDS CLIENTS    token requests per account kind, new TLS connection each and reused
                             connections
+  browse REPOS TAGS ROUNDS  the repository browser's API with REPOS repositories of TAGS tags each
+                            (bench/browse-N, seeded straight to an instance): the list as the CI
+                            account (who may pull them all), the person and anonymous, and one
+                            repository's view, against one login (a token request) of the same account
 
 Credentials come in the environment (BENCH_USER / BENCH_PASSWORD: an account
 that may push bench/*; BENCH_HUMAN_USER / BENCH_HUMAN_PASSWORD), the domain
@@ -19,14 +23,17 @@ measure), the tokens they carry come from ``Stack.token``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
+import http.client
+import json
 import os
 import shutil
 import subprocess
 import threading
 import time
 import urllib.parse
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from e2e import load
 from e2e.stack import Stack, ask_token, token_url
@@ -330,6 +337,76 @@ def token_rate(seconds: float, clients: int, user: Optional[str], password: Opti
     is reported (about 2 ms with a new connection each)."""
     return load.token_load(stack().token_url(["repository:bench/blob:pull"]), ["-k", *resolve()], seconds, clients, user, password,
                            reuse, WORK)
+
+
+def _seed(repository: str, tags: int) -> None:
+    """One layer and config, and a manifest per tag (each with the tag in an annotation), straight to an instance."""
+    headers = {"Authorization": "Bearer " + token("repository:%s:pull,push" % repository)}
+    connection = http.client.HTTPConnection("127.0.0.1", 5000, timeout=60)
+
+    def call(method: str, path: str, body: bytes = b"", extra: Optional[Dict[str, str]] = None) -> http.client.HTTPResponse:
+        connection.request(method, path, body=body or None, headers=dict(headers, **(extra or {})))
+        answer = connection.getresponse()
+        answer.read()
+        return answer
+
+    layer = b"browse benchmark layer"
+    config = json.dumps({"architecture": "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
+                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    for blob in (layer, config):
+        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        location = call("POST", "/v2/%s/blobs/uploads/" % repository).getheader("Location") or ""
+        parts = urllib.parse.urlsplit(location)
+        call("PUT", "%s?%s&digest=%s" % (parts.path, parts.query, digest), blob,
+             {"Content-Type": "application/octet-stream"})
+    for number in range(tags):
+        manifest = json.dumps({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": len(config),
+                       "digest": "sha256:" + hashlib.sha256(config).hexdigest()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "size": len(layer),
+                        "digest": "sha256:" + hashlib.sha256(layer).hexdigest()}],
+            "annotations": {"bench.tag": str(number)}}).encode()
+        status = call("PUT", "/v2/%s/manifests/t%d" % (repository, number), manifest,
+                      {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}).status
+        if status != 201:
+            raise SystemExit("seeding %s:t%d answered %d" % (repository, number, status))
+    connection.close()
+
+
+def _timed(path: str, user: Optional[str], password: Optional[str]) -> Tuple[float, Any]:
+    args = ["-w", "\n%{time_total} %{http_code}"] + (["-u", "%s:%s" % (user, password)] if user else [])
+    out = curl(*args, "%s%s" % (stack_url(), path))
+    body, _newline, figures = out.rpartition("\n")
+    seconds, code = figures.split()
+    if code != "200":
+        raise SystemExit("%s answered %s: %s" % (path, code, body[:300]))
+    return float(seconds), json.loads(body)
+
+
+def browse(repositories: int, tags: int, rounds: int) -> Dict[str, Any]:
+    """The repository browser's API at size, each figure the median of ROUNDS interleaved rounds."""
+    names = ["bench/browse-%04d" % number for number in range(repositories)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda name: _seed(name, tags), names))
+    ci = (os.environ["BENCH_USER"], os.environ["BENCH_PASSWORD"])
+    human = (os.environ["BENCH_HUMAN_USER"], os.environ["BENCH_HUMAN_PASSWORD"])
+    times: Dict[str, List[float]] = {"login": [], "list_ci": [], "list_human": [], "list_anonymous": [], "repository": []}
+    counts: Dict[str, int] = {}
+    for _round in range(rounds):
+        started = time.monotonic()
+        stack().bearer("repository:%s:pull" % names[0], *ci)
+        times["login"].append(time.monotonic() - started)
+        for label, (user, password) in (("list_ci", ci), ("list_human", human), ("list_anonymous", (None, None))):
+            seconds, document = _timed("/browse/api/repositories", user, password)
+            times[label].append(seconds)
+            counts[label] = len(document["repositories"])
+        seconds, document = _timed("/browse/api/repository?name=" + names[-1], *ci)
+        times["repository"].append(seconds)
+        counts["repository_tags"] = len(document["tags"])
+        # Within the API's limit per address (sovereign_registry_nginx_browser_rate), as a person would be.
+        time.sleep(1)
+    return {"repositories": repositories, "tags": tags, "rounds": rounds, "seconds": times, "shown": counts}
 
 
 def tokens(seconds: float, clients: int) -> Dict[str, Any]:

@@ -36,9 +36,10 @@ DOMAIN = "registry.sovereign.test"
 # What scripts/demo makes, and --remove takes away.
 DEMO_PATHS = ["/etc/sovereign-registry", "/var/lib/sovereign-registry", "/etc/nginx/conf.d/sovereign-registry.conf",
               "/etc/docker/certs.d/" + DOMAIN, "/usr/local/share/ca-certificates/sovereign-registry-demo.crt",
-              "/etc/ssl/certs/sovereign-registry-demo.pem", "/root/.local/share/sovereign-registry/demo-credentials"]
+              "/etc/ssl/certs/sovereign-registry-demo.pem", "/root/.local/share/sovereign-registry/demo-credentials",
+              "/usr/share/sovereign-registry/browser", "/usr/local/lib/sovereign-registry/browser/browser.py"]
 CONTAINERS = ["registry-1", "registry-2", "registry-disk-guard", "docker_auth-1", "docker_auth-2",
-              "sovereign-registry-audit"]
+              "sovereign-registry-audit", "sovereign-registry-browser"]
 
 
 def quick_start():
