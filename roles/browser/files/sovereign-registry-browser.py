@@ -48,10 +48,12 @@ from typing import Any, Callable, Optional, TypedDict
 
 # The scopes of one docker_auth request: its log line of the token (which
 # the audit trail reads whole; Docker splits lines over 16 KiB) names each
-# scope twice, asked and granted, in about 2 x the name + 80 bytes (6,670
-# bytes for 60 names of 17 characters); with room for the rest of the line.
-BATCH_LINE_BYTES = 14000
-SCOPE_LINE_BYTES = 80
+# scope twice, asked ("{repository  NAME [pull]} ") and granted
+# ('{"type":"repository","name":"NAME","actions":["pull"]},'): 2 x the name
+# + 72 bytes. The rest of the line is about 400 bytes and the viewer's
+# labels (LDAP groups): over 4 KiB is left for them.
+BATCH_LINE_BYTES = 12000
+SCOPE_LINE_BYTES = 72
 # Threads for the registry's manifests and docker_auth's batches, shared by
 # all requests: the container's pids limit bounds threads, not requests.
 WORKERS = 8
