@@ -188,8 +188,14 @@ def run(settings: Dict[str, Any]) -> Dict[str, Any]:
         check("the pull line names the tag on the registry",
               result["pull"] == "docker pull %s/%s:%s" % (settings["domain"], expect["index"]["repository"],
                                                           expect["index"]["tag"]), result["pull"])
-        check("firstuser: who pushed is for admins only", not driver.find_element(
-            By.CSS_SELECTOR, "#tags tbody tr td.pushed").is_displayed(), "hidden")
+        # Not only hidden by the page's style: the service must not send the pushes to a non-admin at all.
+        with open(settings["passwords"]["firstuser"], encoding="utf-8") as handle:
+            own = basic("firstuser", handle.read().strip())
+        status, _headers, body = fetch(settings, "/browse/api/repository?name=" + expect["index"]["repository"], own)
+        sent = [tag["pushed"] for tag in json.loads(body).get("tags", {}).values()] if status == 200 else [status]
+        check("firstuser: who pushed is for admins only (none sent, the column hidden)", sent and
+              all(pushed is None for pushed in sent) and not driver.find_element(
+                  By.CSS_SELECTOR, "#tags tbody tr td.pushed").is_displayed(), sent)
         driver.back()
         session.names()
         rows = session.repository(expect["retention"]["repository"])
