@@ -190,8 +190,8 @@ def run(settings: Dict[str, Any]) -> Dict[str, Any]:
                                                           expect["index"]["tag"]), result["pull"])
         # Not only hidden by the page's style: the service must not send the pushes to a non-admin at all.
         with open(settings["passwords"]["firstuser"], encoding="utf-8") as handle:
-            own = basic("firstuser", handle.read().strip())
-        status, _headers, body = fetch(settings, "/browse/api/repository?name=" + expect["index"]["repository"], own)
+            firstuser_basic = basic("firstuser", handle.read().strip())
+        status, _headers, body = fetch(settings, "/browse/api/repository?name=" + expect["index"]["repository"], firstuser_basic)
         sent = [tag["pushed"] for tag in json.loads(body).get("tags", {}).values()] if status == 200 else [status]
         check("firstuser: who pushed is for admins only (none sent, the column hidden)", sent and
               all(pushed is None for pushed in sent) and not driver.find_element(
